@@ -1,0 +1,222 @@
+package maildir
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path"
+	"path/filepath"
+	"strconv"
+	"sync/atomic"
+)
+
+// DeliverOptions control one delivery.
+type DeliverOptions struct {
+	// Flags are IMAP flags: \Seen \Answered \Flagged \Deleted \Draft
+	// become Maildir info letters; any other atom is a keyword. A message
+	// with flags goes to cur/, one without to new/.
+	Flags []string
+	// Create creates the mailbox if it is missing (INBOX always exists).
+	Create bool
+	// Subscribe adds a mailbox created by this delivery to the
+	// subscriptions file.
+	Subscribe bool
+}
+
+// Delivered describes a stored message.
+type Delivered struct {
+	Mailbox string // normalised mailbox name, e.g. "INBOX"
+	Path    string // absolute path of the message file
+	Size    int64  // stored size in bytes (S=)
+	// DroppedFlags lists flags that were not stored: invalid flag or
+	// keyword names, and keywords beyond the 26 a folder can hold. Callers
+	// should log them.
+	DroppedFlags []string
+}
+
+// uniqueCounter is the per-process delivery counter (the Q part of unique
+// names).
+var uniqueCounter atomic.Uint64
+
+// uniqueName returns "<sec>.M<usec>P<pid>Q<n>.<host>", the Maildir unique
+// name as Dovecot writes it.
+func (m *Maildir) uniqueName() string {
+	now := m.now()
+	n := uniqueCounter.Add(1)
+	return strconv.FormatInt(now.Unix(), 10) +
+		".M" + strconv.Itoa(now.Nanosecond()/1000) +
+		"P" + strconv.Itoa(os.Getpid()) +
+		"Q" + strconv.FormatUint(n, 10) +
+		"." + m.host
+}
+
+// Deliver stores msg in mailbox. The bytes are stored exactly as read. It
+// returns only after the message file and its directory entry are fsynced;
+// on any error nothing is left in new/ or cur/ (and, when removal works, not
+// in tmp/ either). Cancelling ctx aborts the delivery up to the final rename.
+//
+// With a [Quota], the message is refused with [ErrQuotaExceeded] when
+// storing it would take the mailbox over a limit; reaching a limit exactly
+// is allowed.
+func (m *Maildir) Deliver(ctx context.Context, mailbox string, msg io.Reader, o DeliverOptions) (Delivered, error) {
+	if err := ctx.Err(); err != nil {
+		return Delivered{}, err
+	}
+	p, err := m.resolve(mailbox)
+	if err != nil {
+		return Delivered{}, err
+	}
+	ok, err := m.exists(p)
+	if err != nil {
+		return Delivered{}, err
+	}
+	if !ok {
+		if !o.Create {
+			return Delivered{}, fmt.Errorf("%w: %q", ErrMailboxNotFound, p.name)
+		}
+		if err := m.create(ctx, p, o.Subscribe); err != nil {
+			return Delivered{}, err
+		}
+	}
+	letters, keywords, dropped := splitFlags(o.Flags)
+	if len(keywords) > 0 {
+		kl, kd, err := m.keywordLetters(ctx, p.dir, keywords)
+		if err != nil {
+			return Delivered{}, fmt.Errorf("maildir: keywords in %q: %w", p.name, err)
+		}
+		letters = append(letters, kl...)
+		dropped = append(dropped, kd...)
+	}
+	var q *quotaUsage
+	if m.opts.Quota.enabled() {
+		if q, err = m.quotaUsage(ctx); err != nil {
+			return Delivered{}, err
+		}
+		if err := m.quotaCheck(q, 0); err != nil {
+			return Delivered{}, err
+		}
+	}
+	d, err := m.write(ctx, p, msg, letters, q)
+	if err != nil {
+		return Delivered{}, err
+	}
+	d.DroppedFlags = dropped
+	if q != nil {
+		m.quotaAdd(d.Size)
+	}
+	return d, nil
+}
+
+// write is the Maildir delivery protocol: tmp/, fsync, rename, dir fsync.
+func (m *Maildir) write(ctx context.Context, p mailboxPath, msg io.Reader, letters []byte, q *quotaUsage) (Delivered, error) {
+	uniq := m.uniqueName()
+	tmp := path.Join(p.dir, "tmp", uniq)
+	f, err := m.fs.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, m.opts.FileMode)
+	if errors.Is(err, fs.ErrNotExist) {
+		// A folder missing a subdirectory (say a half-created one): repair.
+		if err = m.ensureSubdirs(p.dir); err == nil {
+			f, err = m.fs.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, m.opts.FileMode)
+		}
+	}
+	if err != nil {
+		return Delivered{}, fmt.Errorf("maildir: create %s: %w", tmp, err)
+	}
+	placed := false
+	defer func() {
+		if !placed {
+			if err := m.fs.Remove(tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				m.log.Warn("cannot remove temporary file", slog.String("path", tmp), slog.Any("err", err))
+			}
+		}
+	}()
+	size, vsize, err := copyMessage(ctx, f, msg)
+	if err != nil {
+		f.Close()
+		return Delivered{}, fmt.Errorf("maildir: write %s: %w", tmp, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return Delivered{}, fmt.Errorf("maildir: fsync %s: %w", tmp, err)
+	}
+	if err := f.Close(); err != nil {
+		return Delivered{}, fmt.Errorf("maildir: close %s: %w", tmp, err)
+	}
+	if q != nil {
+		if err := m.quotaCheck(q, size); err != nil {
+			return Delivered{}, err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return Delivered{}, err
+	}
+	base := uniq + ",S=" + strconv.FormatInt(size, 10) + ",W=" + strconv.FormatInt(vsize, 10)
+	sub := "new"
+	if len(letters) > 0 {
+		sub = "cur"
+		base += infoSuffix(letters)
+	}
+	dir := path.Join(p.dir, sub)
+	final := path.Join(dir, base)
+	if err := m.fs.Rename(tmp, final); err != nil {
+		return Delivered{}, fmt.Errorf("maildir: rename into %s: %w", dir, err)
+	}
+	if err := m.fs.SyncDir(dir); err != nil {
+		// The entry may not survive a crash, and the caller will retry:
+		// take the message back so that the retry does not duplicate it.
+		if rerr := m.fs.Remove(final); rerr != nil {
+			m.log.Warn("cannot remove message after failed directory fsync",
+				slog.String("path", final), slog.Any("err", rerr))
+		}
+		return Delivered{}, fmt.Errorf("maildir: fsync %s: %w", dir, err)
+	}
+	placed = true
+	return Delivered{
+		Mailbox: p.name,
+		Path:    filepath.Join(m.root, filepath.FromSlash(final)),
+		Size:    size,
+	}, nil
+}
+
+// copyMessage copies msg to w, checking ctx between reads. It returns the
+// stored size and the size with every bare LF counted as CRLF (the W= value,
+// IMAP's RFC822.SIZE).
+func copyMessage(ctx context.Context, w io.Writer, msg io.Reader) (size, vsize int64, err error) {
+	buf := make([]byte, 32*1024)
+	var prev byte
+	for {
+		if err := ctx.Err(); err != nil {
+			return size, vsize, err
+		}
+		n, rerr := msg.Read(buf)
+		if n > 0 {
+			chunk := buf[:n]
+			for i, c := range chunk {
+				if c == '\n' {
+					p := prev
+					if i > 0 {
+						p = chunk[i-1]
+					}
+					if p != '\r' {
+						vsize++
+					}
+				}
+			}
+			prev = chunk[n-1]
+			if _, err := w.Write(chunk); err != nil {
+				return size, vsize, err
+			}
+			size += int64(n)
+			vsize += int64(n)
+		}
+		if rerr == io.EOF {
+			return size, vsize, nil
+		}
+		if rerr != nil {
+			return size, vsize, fmt.Errorf("read message: %w", rerr)
+		}
+	}
+}
