@@ -1,0 +1,142 @@
+// Package config reads sluice's configuration file, one TOML file
+// (https://toml.io/en/v1.0.0), into plain structs.
+//
+// Parse and Load decode the file, fill in defaults and validate every
+// value. Each problem is reported with the file, the line and the key,
+// as "sluice.toml:7: lmtp.max_message_size: "50XB": unknown unit", and all
+// problems of a file are reported at once. Unknown keys are errors.
+//
+// Relative paths in the file (listener sockets, users.file,
+// lmtp.spool_dir) are relative to the current working directory of the
+// process reading it, and are made absolute when the file is read.
+//
+// reference.toml, beside this file, documents every key.
+package config
+
+import (
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/sluice-mail/sluice/internal/userdb"
+)
+
+// Config is the whole configuration.
+type Config struct {
+	// File is the path the configuration was read from ("" when built in
+	// code).
+	File string
+	// Hostname names this host in replies and Received fields.
+	Hostname string
+	Log      Log
+	LMTP     LMTP
+	Users    Users
+	Mail     Mail
+}
+
+// Log configures logging.
+type Log struct {
+	Level  slog.Level
+	Format string // "text" or "json"
+}
+
+// Log formats.
+const (
+	FormatText = "text"
+	FormatJSON = "json"
+)
+
+// LMTP configures the LMTP server (RFC 2033).
+type LMTP struct {
+	Listen []Listener
+	// MaxMessageSize is in bytes; 0 means no limit.
+	MaxMessageSize int64
+	// MaxRecipients and MaxConnections: 0 means no limit.
+	MaxRecipients  int
+	MaxConnections int
+	// Timeout bounds each command and each read.
+	Timeout time.Duration
+	// SpoolMemory is how many bytes of a message are kept in memory
+	// before it spills to a file in SpoolDir.
+	SpoolMemory int64
+	SpoolDir    string
+	AddReceived bool
+}
+
+// Listener is one socket the LMTP server listens on.
+type Listener struct {
+	// Network is "unix" or "tcp".
+	Network string
+	// Address is a socket path (unix) or host:port (tcp).
+	Address string
+	// Mode, Owner and Group apply to unix sockets; zero values leave the
+	// socket as created (mode from the umask, owned by the process).
+	Mode         os.FileMode
+	Owner, Group string
+}
+
+// String renders l in the "network:address" form of the file.
+func (l Listener) String() string { return l.Network + ":" + l.Address }
+
+// Users configures user lookup; see userdb.Options for the meaning.
+type Users struct {
+	Source               string
+	File                 string
+	Domains              []string
+	StaticHome           string
+	StaticUID, StaticGID int // -1: unset
+	LocalPartFold        string
+	StripDomain          bool
+}
+
+// Mail configures where and how mail is stored.
+type Mail struct {
+	// Location is a Dovecot mail_location, e.g. "maildir:~/Maildir".
+	Location            string
+	RecipientDelimiter  string
+	SaveToDetailMailbox bool
+}
+
+// Default returns the configuration used for every key the file leaves
+// out. Hostname is filled in from os.Hostname by Parse, not here.
+func Default() *Config {
+	return &Config{
+		Log: Log{Level: slog.LevelInfo, Format: FormatText},
+		LMTP: LMTP{
+			MaxMessageSize: 50 * 1000 * 1000,
+			MaxRecipients:  100,
+			MaxConnections: 100,
+			Timeout:        5 * time.Minute,
+			SpoolMemory:    1000 * 1000,
+			SpoolDir:       os.TempDir(),
+			AddReceived:    true,
+		},
+		Users: Users{
+			Source:        userdb.SourcePasswdFile,
+			StaticUID:     -1,
+			StaticGID:     -1,
+			LocalPartFold: userdb.FoldLower,
+		},
+		Mail: Mail{
+			Location:           "maildir:~/Maildir",
+			RecipientDelimiter: "+",
+		},
+	}
+}
+
+// UserDB returns the options for userdb.NewResolver.
+func (c *Config) UserDB(log *slog.Logger) userdb.Options {
+	return userdb.Options{
+		Source:             c.Users.Source,
+		File:               c.Users.File,
+		Domains:            c.Users.Domains,
+		StaticHome:         c.Users.StaticHome,
+		StaticUID:          c.Users.StaticUID,
+		StaticGID:          c.Users.StaticGID,
+		LocalPartFold:      c.Users.LocalPartFold,
+		StripDomain:        c.Users.StripDomain,
+		MailLocation:       c.Mail.Location,
+		RecipientDelimiter: c.Mail.RecipientDelimiter,
+		Logger:             log,
+	}
+}
