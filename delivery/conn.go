@@ -1,0 +1,171 @@
+package delivery
+
+import (
+	"errors"
+	"net"
+	"os"
+	"sync"
+	"time"
+)
+
+// byeTimeout bounds writing a final 421 line to a client we drop.
+const byeTimeout = 5 * time.Second
+
+// trackedListener counts and tracks the connections of one listener so
+// that the server can refuse excess ones and drain them on shutdown.
+type trackedListener struct {
+	net.Listener
+	srv       *Server
+	closeOnce sync.Once
+	closeErr  error
+}
+
+func (l *trackedListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		tc, ok := l.srv.register(c)
+		if !ok {
+			// RFC 5321 section 3.1: a server may answer 421 instead of
+			// 220 and close. RFC 3463: 4.3.2 not accepting messages.
+			go sayBye(c, l.srv.opts.Hostname+" Too many connections, try again later")
+			continue
+		}
+		return tc, nil
+	}
+}
+
+// Close closes the listener once; later calls return nil.
+func (l *trackedListener) Close() error {
+	l.closeOnce.Do(func() { l.closeErr = l.Listener.Close() })
+	return l.closeErr
+}
+
+func sayBye(c net.Conn, text string) {
+	_ = c.SetWriteDeadline(time.Now().Add(byeTimeout))
+	_, _ = c.Write([]byte("421 4.3.2 " + text + "\r\n"))
+	_ = c.Close()
+}
+
+// trackedConn wraps a client connection. It knows whether a transaction
+// is in progress (from MAIL to its end) so that a graceful shutdown can
+// let that transaction finish and drop the connection when it is idle.
+type trackedConn struct {
+	net.Conn
+	srv *Server
+
+	mu       sync.Mutex
+	busy     bool      // a transaction is in progress
+	draining bool      // shutdown asked this connection to go away
+	deadline time.Time // read deadline last asked for by the protocol code
+	readErr  error     // first read error seen (e.g. EOF)
+	closed   bool
+	byeSent  bool
+}
+
+func (c *trackedConn) Read(b []byte) (int, error) {
+	for {
+		c.mu.Lock()
+		if c.draining && !c.busy {
+			c.mu.Unlock()
+			c.bye()
+			return 0, net.ErrClosed
+		}
+		c.mu.Unlock()
+
+		n, err := c.Conn.Read(b)
+		if err == nil {
+			return n, nil
+		}
+		c.mu.Lock()
+		interrupted := c.draining && errors.Is(err, os.ErrDeadlineExceeded) &&
+			(c.deadline.IsZero() || time.Now().Before(c.deadline))
+		busy, dl := c.busy, c.deadline
+		if !interrupted && c.readErr == nil {
+			c.readErr = err
+		}
+		c.mu.Unlock()
+		if !interrupted {
+			return n, err
+		}
+		if n > 0 {
+			return n, nil
+		}
+		if busy {
+			// The shutdown interrupted a read in a transaction: let the
+			// transaction go on with the deadline it had.
+			_ = c.Conn.SetReadDeadline(dl)
+		}
+	}
+}
+
+// SetReadDeadline records the deadline; while draining an idle
+// connection the shutdown's immediate deadline is kept.
+func (c *trackedConn) SetReadDeadline(t time.Time) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.deadline = t
+	if c.draining && !c.busy {
+		return nil
+	}
+	return c.Conn.SetReadDeadline(t)
+}
+
+func (c *trackedConn) SetDeadline(t time.Time) error {
+	if err := c.SetReadDeadline(t); err != nil {
+		return err
+	}
+	return c.Conn.SetWriteDeadline(t)
+}
+
+// setBusy marks the start (true) or end (false) of a transaction.
+func (c *trackedConn) setBusy(busy bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.busy = busy
+	if !busy && c.draining {
+		// Wake a read that may be waiting for the next command.
+		_ = c.Conn.SetReadDeadline(time.Now())
+	}
+}
+
+// drain asks the connection to close as soon as it is idle.
+func (c *trackedConn) drain() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.draining = true
+	_ = c.Conn.SetReadDeadline(time.Now())
+}
+
+// sawReadError reports whether the connection failed or hit EOF on read.
+func (c *trackedConn) sawReadError() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.readErr != nil
+}
+
+func (c *trackedConn) bye() {
+	c.mu.Lock()
+	sent := c.byeSent
+	c.byeSent = true
+	c.mu.Unlock()
+	if sent {
+		return
+	}
+	_ = c.Conn.SetWriteDeadline(time.Now().Add(byeTimeout))
+	_, _ = c.Conn.Write([]byte("421 4.3.2 " + c.srv.opts.Hostname + " Service shutting down\r\n"))
+}
+
+func (c *trackedConn) Close() error {
+	c.mu.Lock()
+	already := c.closed
+	c.closed = true
+	c.mu.Unlock()
+	if already {
+		return nil
+	}
+	c.srv.unregister(c)
+	return c.Conn.Close()
+}
