@@ -1,0 +1,374 @@
+package scripts
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+)
+
+// Kind says why a script is in a Plan.
+type Kind int
+
+// Script kinds, in the order they run.
+const (
+	KindBefore   Kind = iota // administrator script run first
+	KindPersonal             // the user's active script
+	KindDefault              // run instead when the user has no script
+	KindAfter                // administrator script run last
+)
+
+func (k Kind) String() string {
+	switch k {
+	case KindBefore:
+		return "before"
+	case KindPersonal:
+		return "personal"
+	case KindDefault:
+		return "default"
+	case KindAfter:
+		return "after"
+	}
+	return fmt.Sprintf("Kind(%d)", int(k))
+}
+
+// Script is one entry of a Plan.
+type Script struct {
+	Kind Kind
+	// Path is the configured path: what Cache.Get should be given. For the
+	// personal script it may be a symlink; Target then names the file it
+	// resolves to.
+	Path   string
+	Target string
+	// Exists reports whether the file is there. Entries that do not exist
+	// are kept in the plan only to explain it.
+	Exists bool
+	// Err is set when the script exists but must not run, e.g. a personal
+	// symlink leading outside the user's directories (ErrOutsideRoot) or a
+	// directory where a file was expected (ErrNotRegular). A caller treats
+	// it like a script that fails to compile: keep the message and log.
+	Err error
+	// Reason explains the entry in one line, for logs and "check --explain".
+	Reason string
+}
+
+// Runnable reports whether the script is to be compiled and run.
+func (s Script) Runnable() bool { return s.Exists && s.Err == nil }
+
+// Plan is the ordered list of scripts for one user.
+type Plan struct {
+	User    User
+	Scripts []Script
+	// Includes are the directories this user's includes resolve in.
+	Includes IncludeRoots
+	// UserLog is where the user's compile errors go ("" when the user has
+	// no home for it).
+	UserLog string
+	// Notes explain anything else noteworthy about the plan.
+	Notes []string
+}
+
+// Run returns the scripts to run, in order.
+func (p Plan) Run() []Script {
+	var out []Script
+	for _, s := range p.Scripts {
+		if s.Runnable() {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Explain returns one line per entry saying what will run and why.
+func (p Plan) Explain() []string {
+	out := make([]string, 0, len(p.Scripts)+len(p.Notes))
+	for _, s := range p.Scripts {
+		out = append(out, s.Kind.String()+": "+s.Reason)
+	}
+	for _, n := range p.Notes {
+		out = append(out, "note: "+n)
+	}
+	return out
+}
+
+// Chain computes the scripts that run for u: the Before scripts, then the
+// personal script or, when the user has none, the Default script, then the
+// After scripts.
+//
+// A missing script is normal and only explained. A script that exists but
+// cannot be examined or opened (permissions, I/O, symlink loops) fails the
+// whole chain with a *TempError, so the message is retried rather than filed
+// without its filter.
+//
+// The personal script may be a symlink (Dovecot's ~/.dovecot.sieve pointing
+// at ~/sieve/<active>.sieve). Its final target must lie inside the user's
+// home, the UserDir, or the directory the administrator configured for
+// UserScript (which allows e.g. UserScript "/var/sieve/%u.sieve" with
+// targets beside it); anything else is listed with Err wrapping
+// ErrOutsideRoot, because a user must not make the delivery agent read files
+// it could not read itself. A dangling symlink counts as "no personal script",
+// as in Pigeonhole.
+func (l Layout) Chain(ctx context.Context, u User) (Plan, error) {
+	p := Plan{User: u}
+	var err error
+	if l.GlobalDir != "" {
+		if p.Includes.Global, err = u.Expand(l.GlobalDir); err != nil {
+			return Plan{}, fmt.Errorf("global include dir: %w", err)
+		}
+	}
+	if dir, err := u.Expand(l.userDir()); err == nil {
+		if confined(u.Home, dir) {
+			p.Includes.Personal = dir
+		} else {
+			p.Notes = append(p.Notes, fmt.Sprintf("personal include directory %s leads outside %s: include :personal disabled", dir, u.Home))
+		}
+	}
+	for _, b := range l.Before {
+		if err := p.addAdmin(ctx, KindBefore, u, b); err != nil {
+			return Plan{}, err
+		}
+	}
+	personal, err := l.personal(ctx, u, p.Includes.Personal)
+	if err != nil {
+		return Plan{}, err
+	}
+	p.Scripts = append(p.Scripts, personal)
+	if personal.Exists {
+		p.UserLog, _ = l.logPath(u, personal.Path)
+	} else if l.Default != "" {
+		def, err := defaultScript(u, l.Default, personal.Reason)
+		if err != nil {
+			return Plan{}, err
+		}
+		p.Scripts = append(p.Scripts, def)
+	}
+	for _, a := range l.After {
+		if err := p.addAdmin(ctx, KindAfter, u, a); err != nil {
+			return Plan{}, err
+		}
+	}
+	return p, ctx.Err()
+}
+
+func (l Layout) logPath(u User, script string) (string, error) {
+	if l.LogFile != "" {
+		return u.Expand(l.LogFile)
+	}
+	return script + ".log", nil
+}
+
+// missing reports whether err means "nothing there": the file or a parent
+// directory does not exist.
+func missing(err error) bool {
+	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR)
+}
+
+// personal examines the user's own script.
+func (l Layout) personal(ctx context.Context, u User, userDir string) (Script, error) {
+	s := Script{Kind: KindPersonal}
+	path, err := u.Expand(l.userScript())
+	if err != nil {
+		if errors.Is(err, ErrNoHome) {
+			s.Reason = "no personal script: user has no home directory"
+			return s, nil
+		}
+		return s, fmt.Errorf("personal script: %w", err)
+	}
+	s.Path = path
+	if err := ctx.Err(); err != nil {
+		return s, err
+	}
+	lst, err := os.Lstat(path)
+	switch {
+	case missing(err):
+		s.Reason = "no personal script at " + path
+		return s, nil
+	case err != nil:
+		return s, &TempError{Op: "examine personal script", Path: path, Err: err}
+	}
+	target := path
+	if lst.Mode()&fs.ModeSymlink != 0 {
+		target, err = filepath.EvalSymlinks(path)
+		switch {
+		case missing(err):
+			link, _ := os.Readlink(path)
+			s.Reason = fmt.Sprintf("no personal script: %s is a symlink to missing %s", path, link)
+			return s, nil
+		case err != nil:
+			return s, &TempError{Op: "resolve personal script", Path: path, Err: err}
+		}
+		s.Target = target
+	}
+	s.Exists = true
+	var roots []string
+	for _, r := range []string{u.Home, userDir, filepath.Dir(path)} {
+		if r != "" && confined(u.Home, r) {
+			roots = append(roots, r)
+		}
+	}
+	if !within(target, roots) {
+		s.Err = fmt.Errorf("personal script %s resolves to %s: %w", path, target, ErrOutsideRoot)
+		s.Reason = s.Err.Error() + ": not run"
+		return s, nil
+	}
+	if err := checkReadable(target); err != nil {
+		if errors.Is(err, ErrNotRegular) {
+			s.Err = fmt.Errorf("personal script %s: %w", target, err)
+			s.Reason = s.Err.Error() + ": not run"
+			return s, nil
+		}
+		return s, &TempError{Op: "open personal script", Path: target, Err: err}
+	}
+	s.Reason = "personal script " + path
+	if s.Target != "" {
+		s.Reason += " -> " + s.Target
+	}
+	return s, nil
+}
+
+// within reports whether path lies inside one of roots (compared after
+// resolving symlinks in the roots themselves). path is already resolved.
+func within(path string, roots []string) bool {
+	for _, r := range roots {
+		if r == "" {
+			continue
+		}
+		if rr, err := filepath.EvalSymlinks(r); err == nil {
+			r = rr
+		}
+		if lexWithin(path, r) {
+			return true
+		}
+	}
+	return false
+}
+
+// confined reports whether dir may serve as a root for the user's scripts:
+// a directory lexically inside the user's home must not lead outside it
+// through a symlink (~/sieve -> /etc would otherwise let a user point the
+// delivery agent at any file). Directories outside the home were configured
+// by the administrator and are trusted. A directory that does not exist yet
+// is judged by its name.
+func confined(home, dir string) bool {
+	if home == "" || !lexWithin(dir, home) {
+		return true
+	}
+	res, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return true
+	}
+	rh, err := filepath.EvalSymlinks(home)
+	if err != nil {
+		rh = home
+	}
+	return lexWithin(res, rh)
+}
+
+func lexWithin(path, root string) bool {
+	rel, err := filepath.Rel(root, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, "../") && !filepath.IsAbs(rel)
+}
+
+// checkReadable opens and closes path, so that a permission problem shows
+// up while planning rather than in the middle of a delivery.
+func checkReadable(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if !st.Mode().IsRegular() {
+		return ErrNotRegular
+	}
+	return nil
+}
+
+func defaultScript(u User, tmpl, why string) (Script, error) {
+	s := Script{Kind: KindDefault}
+	path, err := u.Expand(tmpl)
+	if err != nil {
+		return s, fmt.Errorf("default script: %w", err)
+	}
+	s.Path = path
+	err = checkReadable(path)
+	switch {
+	case err == nil:
+		s.Exists = true
+		s.Reason = why + ": using default " + path
+	case missing(err):
+		s.Reason = why + ": default " + path + " does not exist either"
+	case errors.Is(err, ErrNotRegular):
+		return s, fmt.Errorf("default script %s: %w", path, err)
+	default:
+		return s, &TempError{Op: "open default script", Path: path, Err: err}
+	}
+	return s, nil
+}
+
+// addAdmin appends a before/after entry: a file, or a directory's *.sieve
+// files in name order. A missing entry is explained and skipped; one that
+// exists but cannot be read fails with a *TempError, since running the user's
+// script without the administrator's would file mail wrongly.
+func (p *Plan) addAdmin(ctx context.Context, kind Kind, u User, tmpl string) error {
+	tmpl = strings.TrimPrefix(tmpl, "file:")
+	path, err := u.Expand(tmpl)
+	if err != nil {
+		return fmt.Errorf("%s script: %w", kind, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	st, err := os.Stat(path)
+	switch {
+	case missing(err):
+		p.Scripts = append(p.Scripts, Script{Kind: kind, Path: path, Reason: path + " does not exist: skipped"})
+		return nil
+	case err != nil:
+		return &TempError{Op: "examine " + kind.String() + " script", Path: path, Err: err}
+	}
+	if !st.IsDir() {
+		if err := checkReadable(path); err != nil {
+			return &TempError{Op: "open " + kind.String() + " script", Path: path, Err: err}
+		}
+		p.Scripts = append(p.Scripts, Script{Kind: kind, Path: path, Exists: true, Reason: path})
+		return nil
+	}
+	ents, err := os.ReadDir(path)
+	if err != nil {
+		return &TempError{Op: "list " + kind.String() + " scripts", Path: path, Err: err}
+	}
+	var names []string
+	for _, e := range ents {
+		if strings.HasSuffix(e.Name(), ScriptExt) && !strings.HasPrefix(e.Name(), ".") {
+			names = append(names, e.Name())
+		}
+	}
+	sort.Strings(names)
+	if len(names) == 0 {
+		p.Scripts = append(p.Scripts, Script{Kind: kind, Path: path, Reason: "no *" + ScriptExt + " files in " + path})
+	}
+	for _, n := range names {
+		f := filepath.Join(path, n)
+		err := checkReadable(f)
+		switch {
+		case err == nil:
+			p.Scripts = append(p.Scripts, Script{Kind: kind, Path: f, Exists: true, Reason: f + " (from " + path + ")"})
+		case missing(err):
+			p.Scripts = append(p.Scripts, Script{Kind: kind, Path: f, Reason: f + " vanished: skipped"})
+		case errors.Is(err, ErrNotRegular):
+			p.Scripts = append(p.Scripts, Script{Kind: kind, Path: f, Reason: f + " is not a regular file: skipped"})
+		default:
+			return &TempError{Op: "open " + kind.String() + " script", Path: f, Err: err}
+		}
+	}
+	return nil
+}
