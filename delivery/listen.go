@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"os/user"
+	"path/filepath"
 	"strconv"
 	"syscall"
 	"time"
@@ -37,22 +38,24 @@ func Listen(ctx context.Context, network, address string, opts UnixOptions) (net
 	var lc net.ListenConfig
 	switch network {
 	case "tcp", "tcp4", "tcp6":
-		ln, err := lc.Listen(ctx, network, address)
-		if err != nil {
-			return nil, fmt.Errorf("listen %s %s: %w", network, address, err)
-		}
-		return ln, nil
+		return lc.Listen(ctx, network, address) // errors name the address
+
 	case "unix":
 	default:
 		return nil, fmt.Errorf("listen: unsupported network %q", network)
 	}
 
+	// The socket's directory is created like Dovecot's base_dir, so a
+	// fresh installation (or the example configuration) starts as is.
+	if err := os.MkdirAll(filepath.Dir(address), 0o755); err != nil {
+		return nil, fmt.Errorf("listen unix %s: %w", address, err)
+	}
 	if err := removeStaleSocket(ctx, address); err != nil {
 		return nil, err
 	}
 	ln, err := lc.Listen(ctx, "unix", address)
 	if err != nil {
-		return nil, fmt.Errorf("listen unix %s: %w", address, err)
+		return nil, err // *net.OpError: "listen unix PATH: bind: ..."
 	}
 	if err := applyUnixOptions(address, opts); err != nil {
 		ln.Close()

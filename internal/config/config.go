@@ -7,7 +7,8 @@
 // problems of a file are reported at once. Unknown keys are errors.
 //
 // Relative paths in the file (listener sockets, users.file,
-// lmtp.spool_dir) are relative to the current working directory of the
+// lmtp.spool_dir, and a mail.location path starting with "./" or "../")
+// are relative to the current working directory of the
 // process reading it, and are made absolute when the file is read.
 //
 // reference.toml, beside this file, documents every key.

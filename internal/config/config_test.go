@@ -312,3 +312,22 @@ func TestKeyLine(t *testing.T) {
 		}
 	}
 }
+
+func TestAbsLocation(t *testing.T) {
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ in, want string }{
+		{"maildir:~/Maildir", "maildir:~/Maildir"},
+		{"maildir:%h/Maildir", "maildir:%h/Maildir"},
+		{"maildir:/var/vmail/%d/%n", "maildir:/var/vmail/%d/%n"},
+		{"maildir:./var/mail/%d/%n", "maildir:" + filepath.Join(wd, "var/mail/%d/%n")},
+		{"maildir:./var/mail/%n:LAYOUT=fs", "maildir:" + filepath.Join(wd, "var/mail/%n") + ":LAYOUT=fs"},
+		{"maildir:../m/%n/", "maildir:" + filepath.Join(wd, "../m/%n") + "/"},
+	} {
+		if got := absLocation(tc.in); got != tc.want {
+			t.Errorf("absLocation(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

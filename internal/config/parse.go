@@ -147,11 +147,36 @@ func (p *parser) absPaths() {
 	}
 	abs(&p.c.Users.File)
 	abs(&p.c.LMTP.SpoolDir)
+	p.c.Mail.Location = absLocation(p.c.Mail.Location)
 	for i := range p.c.LMTP.Listen {
 		if p.c.LMTP.Listen[i].Network == "unix" {
 			abs(&p.c.LMTP.Listen[i].Address)
 		}
 	}
+}
+
+// absLocation makes a mail location whose path starts with "./" or "../"
+// absolute, so that a configuration can keep mail beside it
+// ("maildir:./var/mail/%d/%n"). Paths starting with "~" or a variable are
+// left to be expanded per user.
+func absLocation(loc string) string {
+	driver, rest, ok := strings.Cut(loc, ":")
+	if !ok || !(strings.HasPrefix(rest, "./") || strings.HasPrefix(rest, "../")) {
+		return loc
+	}
+	path, opts, _ := strings.Cut(rest, ":")
+	a, err := filepath.Abs(path)
+	if err != nil {
+		return loc
+	}
+	if strings.HasSuffix(path, "/") {
+		a += "/"
+	}
+	out := driver + ":" + a
+	if opts != "" {
+		out += ":" + opts
+	}
+	return out
 }
 
 // fields maps every leaf key to the code that stores its value.
