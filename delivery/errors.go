@@ -20,6 +20,9 @@ var (
 	// ErrBadAddress means a recipient address is syntactically invalid
 	// (501 5.1.3). It is the user database's own sentinel.
 	ErrBadAddress = userdb.ErrBadAddress
+	// ErrNeedsSMTPUTF8 means a non-ASCII address came in a transaction
+	// that did not ask for SMTPUTF8 (RFC 6531 §3.4).
+	ErrNeedsSMTPUTF8 = errors.New("non-ASCII address without SMTPUTF8")
 	// ErrMessageTooBig means the message exceeded the configured size.
 	ErrMessageTooBig = errors.New("message too big")
 	// ErrShuttingDown means the server is going away.
@@ -159,6 +162,9 @@ func (p ReplyPolicy) reply(err error) *smtp.SMTPError {
 		return reply(550, 5, 1, 1, "User doesn't exist")
 	case errors.Is(err, ErrBadAddress):
 		return reply(501, 5, 1, 3, "Bad recipient address syntax")
+	case errors.Is(err, ErrNeedsSMTPUTF8):
+		// RFC 6531 §3.7.4.2 / RFC 3463: X.6.7, non-ASCII addresses not permitted.
+		return reply(553, 5, 6, 7, "Non-ASCII address requires SMTPUTF8")
 	case errors.Is(err, ErrMessageTooBig), errors.Is(err, smtp.ErrDataTooLarge):
 		return reply(552, 5, 3, 4, "Message too big")
 	case errors.As(err, &quota), errors.Is(err, syscall.EDQUOT):

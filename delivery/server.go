@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -231,12 +232,15 @@ type slogPrintf struct{ l *slog.Logger }
 
 var _ smtp.Logger = slogPrintf{}
 
+// go-smtp reports connection-level trouble here (a client that resets the
+// connection, a TLS or read error): nothing about mail is lost at that
+// point, so it is logged as a warning, not an error.
 func (p slogPrintf) Printf(format string, v ...any) {
-	p.l.Error("lmtp: " + fmt.Sprintf(format, v...))
+	p.l.Warn("lmtp: " + fmt.Sprintf(format, v...))
 }
 
 func (p slogPrintf) Println(v ...any) {
-	p.l.Error("lmtp: " + fmt.Sprintln(v...))
+	p.l.Warn("lmtp: " + strings.TrimSuffix(fmt.Sprintln(v...), "\n"))
 }
 
 var _ io.Closer = (*trackedListener)(nil)

@@ -570,3 +570,32 @@ func TestServeSeveralListeners(t *testing.T) {
 		t.Errorf("Serve after Shutdown = %v", err)
 	}
 }
+
+func TestCaseVariantsDeliveredOnce(t *testing.T) {
+	ts := startServer(t, "tcp", ServerOptions{}, nil, nil)
+	c := ts.lhlo(t)
+	c.send("MAIL FROM:<s@example.net>", "RCPT TO:<a@example.org>", "RCPT TO:<a@EXAMPLE.org>", "DATA")
+	for range 3 {
+		c.expect("250 ")
+	}
+	c.expect("354 ")
+	c.sendRaw(dataBody(testMsg))
+	r1 := c.expect("250 2.0.0 <a@example.org> ")
+	c.expect("250 2.0.0 <a@EXAMPLE.org> ")
+	if !strings.Contains(r1, "Saved") {
+		t.Errorf("reply %q", r1)
+	}
+	if n := len(ts.store.get("a")); n != 1 {
+		t.Errorf("a got %d copies, want 1", n)
+	}
+}
+
+func TestNonASCIIAddressNeedsSMTPUTF8(t *testing.T) {
+	ts := startServer(t, "tcp", ServerOptions{}, nil, nil)
+	c := ts.lhlo(t)
+	c.send("MAIL FROM:<jörg@example.net>")
+	c.expect("553 5.6.7 ")
+	c.send("MAIL FROM:<s@example.net>", "RCPT TO:<zoë@example.org>")
+	c.expect("250 ")
+	c.expect("553 5.6.7 ")
+}

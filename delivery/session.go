@@ -40,9 +40,10 @@ var (
 type transaction struct {
 	from  string
 	utf8  bool
-	body  string       // BODY= parameter: "", "7BIT" or "8BITMIME"
-	rcpts []*rcptEntry // distinct addresses, in RCPT order
-	index map[string]*rcptEntry
+	body  string                // BODY= parameter: "", "7BIT" or "8BITMIME"
+	rcpts []*rcptEntry          // distinct recipients, in RCPT order
+	index map[string]*rcptEntry // by address as given
+	users map[string]*rcptEntry // by resolved user and detail
 }
 
 // rcptEntry is one accepted recipient address.
@@ -50,7 +51,10 @@ type rcptEntry struct {
 	addr  string // as given in RCPT TO
 	orcpt string // RFC 3461 ORCPT address, decoded
 	rcpt  userdb.Recipient
-	count int // how many times RCPT named it
+	// names are the RCPT TO strings that named this recipient: the same
+	// string repeated, or variants resolving to the same user and detail
+	// (Alice@Example.ORG and alice@example.org). Each gets the reply.
+	names []string
 }
 
 func (s *Server) newSession(c *smtp.Conn) (smtp.Session, error) {
@@ -97,6 +101,11 @@ func remoteString(a net.Addr) string {
 func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	utf8 := opts != nil && opts.UTF8
+	if !utf8 && !isASCII(from) {
+		s.tx = transaction{}
+		return s.srv.policy.Reply(ErrNeedsSMTPUTF8)
+	}
 	s.tx = transaction{from: from}
 	if opts != nil {
 		s.tx.utf8, s.tx.body = opts.UTF8, string(opts.Body)
@@ -111,8 +120,12 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 // new lookup and delivered once; every RCPT naming it gets the same reply.
 func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 	s.mu.Lock()
+	if !s.tx.utf8 && !isASCII(to) {
+		s.mu.Unlock()
+		return s.srv.policy.Reply(ErrNeedsSMTPUTF8)
+	}
 	if e := s.tx.index[to]; e != nil {
-		e.count++
+		e.names = append(e.names, to)
 		s.mu.Unlock()
 		return nil
 	}
@@ -132,7 +145,7 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 	if rcpt.Address == "" {
 		rcpt.Address = to
 	}
-	e := &rcptEntry{addr: to, rcpt: rcpt, count: 1}
+	e := &rcptEntry{addr: to, rcpt: rcpt, names: []string{to}}
 	if opts != nil {
 		e.orcpt = opts.OriginalRecipient
 	}
@@ -140,7 +153,16 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 	defer s.mu.Unlock()
 	if s.tx.index == nil {
 		s.tx.index = make(map[string]*rcptEntry)
+		s.tx.users = make(map[string]*rcptEntry)
 	}
+	// The same mailbox named twice in one transaction is delivered once.
+	key := rcpt.User + "\x00" + rcpt.Detail
+	if prev := s.tx.users[key]; prev != nil {
+		prev.names = append(prev.names, to)
+		s.tx.index[to] = prev
+		return nil
+	}
+	s.tx.users[key] = e
 	s.tx.index[to] = e
 	s.tx.rcpts = append(s.tx.rcpts, e)
 	return nil
@@ -214,9 +236,18 @@ func (s *session) LMTPData(r io.Reader, status smtp.StatusCollector) error {
 	hdr := readHeader(sp.Reader())
 	for _, e := range tx.rcpts {
 		rep := s.deliverOne(&tx, e, sp, hdr)
-		for range e.count {
-			status.SetStatus(e.addr, rep)
+		for _, name := range e.names {
+			status.SetStatus(name, rep)
 		}
 	}
 	return nil
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }

@@ -37,6 +37,12 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
 	}
+	// Catch SIGHUP before anything else: its default action would end
+	// the process.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "sluice serve: unexpected argument %q\n", fs.Arg(0))
 		return exitUsage
@@ -46,7 +52,9 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sluice serve: %v\n", err)
 		return exitConfig
 	}
-	log := newLogger(stderr, cfg.Log)
+	level := new(slog.LevelVar)
+	level.Set(cfg.Log.Level)
+	log := newLogger(stderr, cfg.Log.Format, level)
 	rt, err := newRuntime(cfg, log)
 	if err != nil {
 		fmt.Fprintf(stderr, "sluice serve: %s: %v\n", cfg.File, err)
@@ -97,10 +105,6 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) int {
 	}
 	log.Info("sluice started", "version", versionString(), "config", cfg.File)
 
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
-
 	code := exitOK
 loop:
 	for {
@@ -113,7 +117,7 @@ loop:
 			code = exitTempFail
 			break loop
 		case <-hup:
-			reload(*cfgPath, cfg, &live, log)
+			reload(*cfgPath, cfg, &live, level, log)
 		}
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
@@ -147,7 +151,7 @@ func newRuntime(cfg *config.Config, log *slog.Logger) (*runtimeState, error) {
 // reload reads the configuration again. A bad file is logged and the
 // running configuration kept; settings that need the listeners or the
 // server rebuilt are reported as needing a restart.
-func reload(path string, started *config.Config, live *atomic.Pointer[runtimeState], log *slog.Logger) {
+func reload(path string, started *config.Config, live *atomic.Pointer[runtimeState], level *slog.LevelVar, log *slog.Logger) {
 	cfg, err := config.Load(path)
 	if err != nil {
 		log.Error("reload failed, keeping the running configuration", "err", err)
@@ -158,9 +162,10 @@ func reload(path string, started *config.Config, live *atomic.Pointer[runtimeSta
 		log.Error("reload failed, keeping the running configuration", "config", cfg.File, "err", err)
 		return
 	}
-	if !reflect.DeepEqual(cfg.LMTP, started.LMTP) || cfg.Hostname != started.Hostname {
-		log.Warn("reload: [lmtp] and hostname changes take effect after a restart")
+	if !reflect.DeepEqual(cfg.LMTP, started.LMTP) || cfg.Hostname != started.Hostname || cfg.Log.Format != started.Log.Format {
+		log.Warn("reload: changes to [lmtp], hostname and log.format take effect after a restart")
 	}
+	level.Set(cfg.Log.Level)
 	live.Store(rt)
 	log.Info("configuration reloaded", "config", cfg.File)
 }
@@ -180,9 +185,9 @@ func serverOptions(cfg *config.Config, log *slog.Logger) delivery.ServerOptions 
 	}
 }
 
-func newLogger(w io.Writer, c config.Log) *slog.Logger {
-	opts := &slog.HandlerOptions{Level: c.Level}
-	if c.Format == config.FormatJSON {
+func newLogger(w io.Writer, format string, level slog.Leveler) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: level}
+	if format == config.FormatJSON {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
