@@ -15,9 +15,11 @@
 // disk, so the state file holds neither addresses nor Message-IDs in clear:
 // it can tell whether a given key was seen, not which keys were seen.
 //
-// Two implementations are provided: Bolt, one bbolt file shared safely by
-// concurrent deliveries in one process and by separate processes (the LDA
-// runs one process per message), and Memory, for tests and dry runs.
+// Three implementations are provided: Bolt, one bbolt file shared safely
+// by concurrent deliveries in one process and by separate processes (the
+// LDA runs one process per message); Redis, shared by several sluice nodes
+// behind one MTA (SET NX PX gives the same test-and-set); and Memory, for
+// tests and dry runs.
 //
 // Every error a Store returns wraps ErrUnavailable and must be treated by
 // callers as temporary: a store that cannot be read is no reason to bounce
