@@ -1,0 +1,479 @@
+package sieve
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// This file implements Pigeonhole's vnd.dovecot.testsuite extension for the
+// conformance harness. It exists only in tests and is passed to Compile
+// through Options.extra, so real scripts can never require it.
+
+// suite is the state of one .svtest file run.
+type suite struct {
+	dir      string // directory of the .svtest file
+	msg      Message
+	env      StaticEnvelope
+	boxes    map[string][]stored
+	outbox   []stored
+	script   *Script
+	binaries map[string]*Script
+	errors   []string
+	config   map[string]string
+	// skip lists block names not to run; blocks records outcomes.
+	skip   map[string]string
+	blocks []blockResult
+	// current is the name of the running block ("" at top level).
+	current string
+	// missing is a capability a script compiled in this block lacked.
+	missing string
+	// executed counts the result's actions already executed, keepDone
+	// whether its implicit keep was.
+	executed int
+	keepDone bool
+}
+
+type stored struct {
+	msg   []byte
+	flags []string
+	env   StaticEnvelope
+}
+
+type blockResult struct {
+	name    string
+	outcome string // pass, fail, skip
+	detail  string
+}
+
+var _ Services = (*suite)(nil)
+
+func (*suite) Now() time.Time { return time.Now() }
+
+func newSuite(dir string) *suite {
+	return &suite{
+		dir:      dir,
+		msg:      mustParse("From: sender@example.com\r\nTo: recipient@example.org\r\nSubject: Test message\r\n\r\nTest!\r\n"),
+		boxes:    map[string][]stored{"INBOX": nil},
+		binaries: map[string]*Script{},
+		config:   map[string]string{},
+		skip:     map[string]string{},
+		env:      StaticEnvelope{Sender: "sender@example.com", Recipient: "recipient@example.org"},
+	}
+}
+
+func mustParse(s string) Message {
+	m, err := ParseMessage(strings.NewReader(s))
+	if err != nil {
+		panic(err)
+	}
+	return m
+}
+
+// testFail ends a test block as failed.
+type testFail struct{ msg string }
+
+func (f *testFail) Error() string { return "test failed: " + f.msg }
+func (*testFail) controlFlow()    {}
+
+func suiteOf(e *exec) *suite {
+	s, ok := e.in.Services.(*suite)
+	if !ok {
+		panic("testsuite command outside the test harness")
+	}
+	return s
+}
+
+// testsuiteExtensions breaks the initialisation cycle between
+// extTestsuite and test_script_compile.
+var testsuiteExtensions []*extension
+
+func init() { testsuiteExtensions = []*extension{extTestsuite} }
+
+func (s *suite) options() Options {
+	return Options{extra: testsuiteExtensions}
+}
+
+// refresh makes the running exec see the suite's message and envelope.
+func (s *suite) refresh(e *exec) {
+	e.msg = s.msg
+	e.env = s.env
+}
+
+func resetResult(e *exec) {
+	e.actions = nil
+	e.implicitKeep = true
+	e.redirects = 0
+	if s, ok := e.in.Services.(*suite); ok {
+		s.executed = 0
+		s.keepDone = false
+	}
+}
+
+var extTestsuite = &extension{
+	name:     "vnd.dovecot.testsuite",
+	testOnly: true,
+	namespaces: map[string]func(e *exec, name string) string{
+		"tst": func(e *exec, name string) string {
+			switch name {
+			case "path":
+				return suiteOf(e).dir
+			case "name":
+				return suiteOf(e).current
+			}
+			return ""
+		},
+	},
+	commands: []*commandSpec{
+		{name: "test", positional: []argKind{argString}, block: true, run: runTestBlock},
+		{name: "test_fail", positional: []argKind{argString}, run: func(e *exec, n *node) error {
+			return &testFail{msg: e.str(n.args[0])}
+		}},
+		{name: "test_set", positional: []argKind{argString, argString}, run: runTestSet},
+		{name: "test_message", positional: []argKind{argNumber}, tags: testMessageTags,
+			run: func(e *exec, n *node) error {
+				if ok := testMessage(e, n); !ok {
+					return fmt.Errorf("test_message: no such message")
+				}
+				return nil
+			}},
+		{name: "test_result_reset", run: func(e *exec, n *node) error {
+			resetResult(e)
+			suiteOf(e).errors = nil
+			return nil
+		}},
+		{name: "test_result_print", run: func(*exec, *node) error { return nil }},
+		{name: "test_message_print", run: func(*exec, *node) error { return nil }},
+		{name: "test_config_set", positional: []argKind{argString, argString}, run: func(e *exec, n *node) error {
+			suiteOf(e).config[e.str(n.args[0])] = e.str(n.args[1])
+			return nil
+		}},
+		{name: "test_config_unset", positional: []argKind{argString}, run: func(e *exec, n *node) error {
+			delete(suiteOf(e).config, e.str(n.args[0]))
+			return nil
+		}},
+		{name: "test_config_reload", tags: []tagSpec{{name: "extension", arg: argString}}, run: func(e *exec, n *node) error {
+			if d, ok := suiteOf(e).config["recipient_delimiter"]; ok && d != "" {
+				e.delim = d
+			}
+			return nil
+		}},
+		{name: "test_mailbox_create", positional: []argKind{argString}, run: func(e *exec, n *node) error {
+			s := suiteOf(e)
+			if _, ok := s.boxes[e.str(n.args[0])]; !ok {
+				s.boxes[e.str(n.args[0])] = nil
+			}
+			return nil
+		}},
+		{name: "test_binary_save", positional: []argKind{argString}, run: func(e *exec, n *node) error {
+			s := suiteOf(e)
+			s.binaries[e.str(n.args[0])] = s.script
+			return nil
+		}},
+		{name: "test_binary_load", positional: []argKind{argString}, run: func(e *exec, n *node) error {
+			s := suiteOf(e)
+			s.script = s.binaries[e.str(n.args[0])]
+			if s.script == nil {
+				return fmt.Errorf("test_binary_load: no binary %q", e.str(n.args[0]))
+			}
+			return nil
+		}},
+	},
+	tests: []*commandSpec{
+		{name: "test_message", positional: []argKind{argNumber}, tags: testMessageTags,
+			eval: func(e *exec, n *node) (bool, error) { return testMessage(e, n), nil }},
+		{name: "test_script_compile", positional: []argKind{argString}, eval: evalScriptCompile},
+		{name: "test_script_run", tags: []tagSpec{{name: "append_result"}}, eval: evalScriptRun},
+		{name: "test_result_execute", eval: evalResultExecute},
+		{name: "test_multiscript", positional: []argKind{argStringList}, eval: evalMultiscript},
+		{name: "test_result_action", positional: []argKind{argStringList},
+			tags:   []tagSpec{{name: "index", arg: argNumber}},
+			groups: []string{groupComparator, groupMatchType},
+			eval: func(e *exec, n *node) (bool, error) {
+				var names []string
+				for _, a := range e.actions {
+					names = append(names, actionName(a))
+				}
+				return e.matchKeys(n, pick(names, n), n.args[0]), nil
+			}},
+		{name: "test_error", positional: []argKind{argStringList},
+			tags:   []tagSpec{{name: "index", arg: argNumber}},
+			groups: []string{groupComparator, groupMatchType},
+			eval: func(e *exec, n *node) (bool, error) {
+				return e.matchKeys(n, pick(suiteOf(e).errors, n), n.args[0]), nil
+			}},
+	},
+}
+
+var testMessageTags = []tagSpec{{name: "smtp", conflicts: []string{"folder"}}, {name: "folder", arg: argString, conflicts: []string{"smtp"}}}
+
+// pick applies the :index tag (1-based) to values.
+func pick(values []string, n *node) []string {
+	v, ok := n.tags["index"]
+	if !ok {
+		return values
+	}
+	i := int(v.num)
+	if i < 1 || i > len(values) {
+		return nil
+	}
+	return values[i-1 : i]
+}
+
+func actionName(a Action) string {
+	switch a.(type) {
+	case *FileInto:
+		return "store"
+	}
+	return a.Kind()
+}
+
+func runTestBlock(e *exec, n *node) error {
+	s := suiteOf(e)
+	name := e.str(n.args[0])
+	if reason, ok := s.skip[name]; ok {
+		s.blocks = append(s.blocks, blockResult{name: name, outcome: "skip", detail: reason})
+		return nil
+	}
+	resetResult(e)
+	e.flags = nil
+	s.outbox = nil
+	s.current = name
+	s.missing = ""
+	err := e.runBlock(n.block)
+	s.current = ""
+	var tf *testFail
+	detail := ""
+	switch {
+	case err == nil || errors.Is(err, errStop):
+		s.blocks = append(s.blocks, blockResult{name: name, outcome: "pass"})
+		return nil
+	case errors.As(err, &tf):
+		detail = tf.msg
+	default:
+		detail = err.Error()
+	}
+	if s.missing != "" {
+		detail = "extension " + s.missing + " not implemented yet (" + detail + ")"
+	}
+	s.blocks = append(s.blocks, blockResult{name: name, outcome: "fail", detail: detail})
+	return nil
+}
+
+func runTestSet(e *exec, n *node) error {
+	s := suiteOf(e)
+	item, val := e.str(n.args[0]), e.str(n.args[1])
+	addr := val
+	if strings.TrimSpace(val) == "<>" {
+		addr = ""
+	}
+	switch item {
+	case "message":
+		m, err := ParseMessage(strings.NewReader(val))
+		if err != nil {
+			return err
+		}
+		s.msg = m
+	case "envelope.from":
+		s.env.Sender = addr
+	case "envelope.to":
+		s.env.Recipient = addr
+	case "envelope.orig_to":
+		s.env.Original = addr
+	case "envelope.auth":
+		s.env.AuthUser = val
+	default:
+		return fmt.Errorf("test_set: unknown item %q", item)
+	}
+	s.refresh(e)
+	return nil
+}
+
+func testMessage(e *exec, n *node) bool {
+	s := suiteOf(e)
+	i := int(n.args[0].num)
+	var list []stored
+	if n.has("smtp") {
+		list = s.outbox
+	} else if box, ok := e.tagStr(n, "folder"); ok {
+		list = s.boxes[CanonicalMailbox(box)]
+	}
+	if i < 0 || i >= len(list) {
+		return false
+	}
+	m, err := ParseMessage(strings.NewReader(string(list[i].msg)))
+	if err != nil {
+		return false
+	}
+	s.msg = m
+	if n.has("smtp") {
+		s.env = list[i].env
+	} else {
+		e.flags = append([]string(nil), list[i].flags...)
+	}
+	s.refresh(e)
+	return true
+}
+
+func evalScriptCompile(e *exec, n *node) (bool, error) {
+	s := suiteOf(e)
+	path := filepath.Join(s.dir, e.str(n.args[0]))
+	s.errors = nil
+	s.script = nil
+	src, err := os.ReadFile(path)
+	if err != nil {
+		s.errors = append(s.errors, err.Error())
+		return false, nil
+	}
+	name := strings.TrimSuffix(filepath.Base(path), ".sieve")
+	sc, err := Compile(e.ctx, name, src, s.options())
+	if err != nil {
+		var ce *CompileErrors
+		if errors.As(err, &ce) {
+			for _, x := range ce.Errors {
+				s.errors = append(s.errors, x.Message)
+				if m := unknownCapability.FindStringSubmatch(x.Message); m != nil && s.missing == "" {
+					s.missing = m[1]
+				}
+			}
+		}
+		return false, nil
+	}
+	for _, w := range sc.Warnings() {
+		s.errors = append(s.errors, w.Message)
+	}
+	s.script = sc
+	return true, nil
+}
+
+func evalScriptRun(e *exec, n *node) (bool, error) {
+	s := suiteOf(e)
+	if s.script == nil {
+		return false, nil
+	}
+	res, err := s.script.Run(e.ctx, &Input{Message: s.msg, Envelope: s.env, Services: s, RecipientDelimiter: s.config["recipient_delimiter"]})
+	if err != nil {
+		s.errors = append(s.errors, err.Error())
+		return false, nil
+	}
+	if !n.has("append_result") {
+		resetResult(e)
+		e.actions = append(e.actions, res.Actions...)
+		e.implicitKeep = res.ImplicitKeep
+	} else {
+		// Later scripts add to the result; conflicts are dropped
+		// gracefully, as between sieve_before and user scripts.
+		for _, a := range res.Actions {
+			if err := e.addAction(a); err != nil {
+				s.errors = append(s.errors, err.Error())
+			}
+		}
+		e.implicitKeep = e.implicitKeep && res.ImplicitKeep
+	}
+	if res.ImplicitKeep {
+		e.flags = res.ImplicitKeepFlags
+	}
+	return true, nil
+}
+
+// evalResultExecute plays the delivery agent: it stores, redirects and
+// rejects into the suite's in-memory mail store and outbox.
+func evalResultExecute(e *exec, n *node) (bool, error) {
+	s := suiteOf(e)
+	raw := messageBytes(s.msg)
+	ok := true
+	store := func(box string, flags []string, create bool) {
+		box = CanonicalMailbox(box)
+		if _, exists := s.boxes[box]; !exists && !create && box != "INBOX" {
+			s.errors = append(s.errors, fmt.Sprintf("failed to store into mailbox '%s': Mailbox doesn't exist: %s", box, box))
+			ok = false
+			return
+		}
+		if strings.Contains(box, "//") {
+			s.errors = append(s.errors, fmt.Sprintf("failed to store into mailbox '%s': Invalid mailbox name", box))
+			ok = false
+			return
+		}
+		s.boxes[box] = append(s.boxes[box], stored{msg: raw, flags: flags})
+	}
+	s.errors = nil
+	for _, a := range e.actions[s.executed:] {
+		switch a := a.(type) {
+		case *Keep:
+			store("INBOX", a.Flags, true)
+		case *FileInto:
+			store(a.Mailbox, a.Flags, a.Create)
+		case *Redirect:
+			hdr := "X-Sieve-Redirected-From: " + parsePath(s.env.Recipient).String() + "\r\n"
+			s.outbox = append(s.outbox, stored{msg: append([]byte(hdr), raw...), env: StaticEnvelope{Sender: s.env.Sender, Recipient: a.Address}})
+		case *Reject:
+			if s.env.Sender == "" {
+				continue
+			}
+			bounce := "From: Mail Delivery Subsystem <postmaster@example.org>\r\nTo: <" + s.env.Sender + ">\r\n" +
+				"Subject: Rejected: message\r\nAuto-Submitted: auto-replied (rejected)\r\n\r\n" + a.Reason + "\r\n"
+			s.outbox = append(s.outbox, stored{msg: []byte(bounce), env: StaticEnvelope{Recipient: s.env.Sender}})
+		}
+	}
+	s.executed = len(e.actions)
+	if e.implicitKeep && !s.keepDone {
+		store("INBOX", append([]string(nil), e.flags...), true)
+		s.keepDone = true
+	}
+	return ok, nil
+}
+
+// messageBytes rebuilds a message from its parsed form.
+func messageBytes(m Message) []byte {
+	p, ok := m.(*parsedMessage)
+	if !ok {
+		return nil
+	}
+	body, _ := io.ReadAll(p.m.Body())
+	out := append([]byte(nil), p.m.RawHeader()...)
+	out = append(out, "\r\n"...)
+	return append(out, body...)
+}
+
+// evalMultiscript runs scripts in sequence as sieve_before/sieve_after do:
+// the next script runs only while the implicit keep is still in force, and
+// the results are merged and executed together.
+func evalMultiscript(e *exec, n *node) (bool, error) {
+	s := suiteOf(e)
+	resetResult(e)
+	s.errors = nil
+	var keepFlags []string
+	for _, name := range e.strs(n.args[0]) {
+		src, err := os.ReadFile(filepath.Join(s.dir, name))
+		if err != nil {
+			s.errors = append(s.errors, err.Error())
+			return false, nil
+		}
+		sc, err := Compile(e.ctx, name, src, s.options())
+		if err != nil {
+			s.errors = append(s.errors, err.Error())
+			return false, nil
+		}
+		res, err := sc.Run(e.ctx, &Input{Message: s.msg, Envelope: s.env, Services: s, Flags: keepFlags})
+		if err != nil {
+			s.errors = append(s.errors, err.Error())
+			return false, nil
+		}
+		for _, a := range res.Actions {
+			if err := e.addAction(a); err != nil {
+				s.errors = append(s.errors, err.Error())
+			}
+		}
+		e.implicitKeep = res.ImplicitKeep
+		keepFlags = res.ImplicitKeepFlags
+		if !res.ImplicitKeep {
+			break
+		}
+	}
+	e.flags = keepFlags
+	return evalResultExecute(e, n)
+}
