@@ -5,20 +5,48 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/sluice-mail/sluice/internal/userdb"
 	"github.com/sluice-mail/sluice/maildir"
 )
 
+// tmpCleanInterval is how often one store cleans a given mail root's tmp/
+// directories at most. The first delivery to a root after a start always
+// cleans it, so files left by a crash are found on the next delivery.
+const tmpCleanInterval = time.Hour
+
 // MaildirStore is the Store that writes into each recipient's Maildir
 // (MailRoot, in the MailLayout the user database gives). Each store is
 // durable before it returns: the maildir package syncs the file and its
 // directory.
+//
+// The first time a store opens a mail root, and then at most once an hour
+// per root, it removes the files that deliveries interrupted by a crash
+// left in tmp/ (the Maildir convention: files older than 36 hours, see
+// [maildir.CleanTmp]) and logs how many it removed.
+//
+// A MaildirStore must not be copied after first use.
 type MaildirStore struct {
 	// Options are the maildir options for every recipient; Layout is
-	// replaced by the recipient's MailLayout.
+	// replaced by the recipient's MailLayout. Options.Logger also
+	// receives the store's own warnings and cleaning notes.
 	Options maildir.Options
+	// WrapFS, when set, wraps the filesystem of every Maildir this store
+	// opens (root is the recipient's mail root): instrumentation and fault
+	// injection. The store then creates the root itself and confines the
+	// wrapped FS to it with an [os.Root].
+	WrapFS func(root string, fsys maildir.FS) maildir.FS
+
+	mu      sync.Mutex
+	cleaned map[string]time.Time // mail root -> last tmp/ cleaning
+	now     func() time.Time     // default time.Now; for tests
 }
 
 var _ Store = (*MaildirStore)(nil)
@@ -37,11 +65,12 @@ func (s *MaildirStore) Store(ctx context.Context, rcpt userdb.Recipient, mailbox
 	default:
 		return Stored{}, &StorageError{Mailbox: mailbox, Err: fmt.Errorf("unknown mail layout %q", rcpt.MailLayout)}
 	}
-	md, err := maildir.Open(rcpt.MailRoot, o)
+	md, closeMD, err := s.open(rcpt.MailRoot, o)
 	if err != nil {
 		return Stored{}, maildirError(mailbox, err)
 	}
-	defer md.Close()
+	defer closeMD()
+	s.cleanTmp(ctx, md, rcpt)
 	d, err := md.Deliver(ctx, mailbox, msg, maildir.DeliverOptions{
 		Flags: opts.Flags, Create: opts.Create, Subscribe: opts.Subscribe,
 	})
@@ -49,6 +78,94 @@ func (s *MaildirStore) Store(ctx context.Context, rcpt userdb.Recipient, mailbox
 		return Stored{}, maildirError(mailbox, err)
 	}
 	return Stored{Mailbox: d.Mailbox, Path: d.Path, Size: d.Size}, nil
+}
+
+// open opens the Maildir at root, through WrapFS when it is set. The
+// returned function releases it.
+func (s *MaildirStore) open(root string, o maildir.Options) (*maildir.Maildir, func(), error) {
+	if s.WrapFS == nil {
+		md, err := maildir.Open(root, o)
+		if err != nil {
+			return nil, nil, err
+		}
+		return md, func() { md.Close() }, nil
+	}
+	if !filepath.IsAbs(root) {
+		return nil, nil, fmt.Errorf("maildir: root %q is not an absolute path", root)
+	}
+	mode := o.DirMode
+	if mode == 0 {
+		mode = 0o700
+	}
+	_, statErr := os.Stat(root)
+	if err := os.MkdirAll(root, mode); err != nil {
+		return nil, nil, fmt.Errorf("maildir: create root: %w", err)
+	}
+	if errors.Is(statErr, fs.ErrNotExist) {
+		// As maildir.Open does: a new root's entry must survive a crash.
+		if d, err := os.Open(filepath.Dir(root)); err == nil {
+			_ = d.Sync()
+			_ = d.Close()
+		}
+	}
+	r, err := os.OpenRoot(root)
+	if err != nil {
+		return nil, nil, fmt.Errorf("maildir: open root: %w", err)
+	}
+	o.FS = s.WrapFS(root, maildir.NewRootFS(r))
+	md, err := maildir.Open(root, o)
+	if err != nil {
+		r.Close()
+		return nil, nil, err
+	}
+	return md, func() { md.Close(); r.Close() }, nil
+}
+
+// cleanTmp runs maildir.CleanTmp on md when its root was not cleaned by
+// this store within tmpCleanInterval. It is a readdir of each tmp/, cheap
+// enough to run inline; a failure is logged and never fails the delivery.
+func (s *MaildirStore) cleanTmp(ctx context.Context, md *maildir.Maildir, rcpt userdb.Recipient) {
+	now := time.Now
+	if s.now != nil {
+		now = s.now
+	}
+	t := now()
+	root := md.Root()
+	s.mu.Lock()
+	if s.cleaned == nil {
+		s.cleaned = make(map[string]time.Time)
+	}
+	if last, ok := s.cleaned[root]; ok && t.Sub(last) < tmpCleanInterval {
+		s.mu.Unlock()
+		return
+	}
+	s.cleaned[root] = t
+	if len(s.cleaned) > 1024 {
+		// Forget roots whose interval is over, so the map stays as small
+		// as the set of users who received mail in the last hour.
+		for r, last := range s.cleaned {
+			if t.Sub(last) >= tmpCleanInterval {
+				delete(s.cleaned, r)
+			}
+		}
+	}
+	s.mu.Unlock()
+
+	n, err := maildir.CleanTmp(ctx, md, t)
+	log := s.Options.Logger
+	if log == nil {
+		return
+	}
+	switch {
+	case err != nil && !errors.Is(err, context.Canceled):
+		log.LogAttrs(ctx, slog.LevelWarn, "cannot clean Maildir tmp/",
+			slog.String("user", rcpt.User), slog.String("root", root),
+			slog.Int("removed", n), slog.Any("err", err))
+	case n > 0:
+		log.LogAttrs(ctx, slog.LevelInfo, "removed abandoned files from Maildir tmp/",
+			slog.String("user", rcpt.User), slog.String("root", root),
+			slog.Int("removed", n), slog.Duration("older_than", maildir.TmpMaxAge))
+	}
 }
 
 // maildirError translates the maildir package's errors for Reply.
