@@ -5,6 +5,13 @@
 // Usage:
 //
 //	sluice serve   -c sluice.toml        run the LMTP server
+//	sluice deliver [-d user] [-f sender] deliver one message from stdin
+//	                                     (dovecot-lda compatible; also run
+//	                                     as "dovecot-lda")
+//	sluice check   FILE... | -u USER     check Sieve scripts
+//	sluice check   --explain USER        why a user's scripts run or not
+//	                                     (alias: sluice doctor USER)
+//	sluice test    SCRIPT [MESSAGE]      dry-run a script on a message
 //	sluice version                       print the version
 //
 // This package only wires the other packages together.
@@ -39,6 +46,10 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"serve", "run the LMTP server", runServe},
+		{"deliver", "deliver one message from stdin (dovecot-lda compatible)", runDeliver},
+		{"check", "check Sieve scripts, or explain a user's (--explain)", runCheck},
+		{"doctor", "explain why a user's scripts run or not (check --explain)", runDoctor},
+		{"test", "dry-run a Sieve script on a message", runTest},
 		{"version", "print the version and exit", runVersion},
 	}
 }
@@ -51,6 +62,9 @@ func main() {
 }
 
 func run(ctx context.Context, argv []string, stdout, stderr io.Writer) int {
+	if filepath.Base(argv[0]) == "dovecot-lda" {
+		return runDeliver(ctx, argv[1:], stdout, stderr)
+	}
 	args := argv[1:]
 	if len(args) == 0 {
 		usage(stderr)

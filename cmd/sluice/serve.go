@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"reflect"
 	"sync"
 	"sync/atomic"
@@ -18,8 +19,12 @@ import (
 
 	"github.com/sluice-mail/sluice/delivery"
 	"github.com/sluice-mail/sluice/internal/config"
+	"github.com/sluice-mail/sluice/internal/outbound"
+	"github.com/sluice-mail/sluice/internal/scripts"
+	"github.com/sluice-mail/sluice/internal/state"
 	"github.com/sluice-mail/sluice/internal/userdb"
 	"github.com/sluice-mail/sluice/maildir"
+	"github.com/sluice-mail/sluice/sieve"
 )
 
 // defaultConfig is where serve and deliver look without -c.
@@ -65,9 +70,7 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) int {
 
 	srv, err := delivery.NewServer(serverOptions(cfg, log), resolverFunc(func(ctx context.Context, addr string) (userdb.Recipient, error) {
 		return live.Load().resolver.Resolve(ctx, addr)
-	}), agentFunc(func(ctx context.Context, d *delivery.Delivery) (delivery.Outcome, error) {
-		return live.Load().agent.Deliver(ctx, d)
-	}))
+	}), liveAgent(&live))
 	if err != nil {
 		fmt.Fprintf(stderr, "sluice serve: %v\n", err)
 		return exitConfig
@@ -127,25 +130,221 @@ loop:
 	}
 	stopServing()
 	wg.Wait()
+	live.Load().retire()
 	log.Info("sluice stopped")
 	return code
 }
 
 // runtimeState is what a SIGHUP replaces: everything built from the
-// configuration that does not need the listeners rebound.
+// configuration that does not need the listeners rebound. It is all a
+// one-shot delivery needs too (the deliver subcommand): a resolver, an
+// agent and the reply policy. Close releases what it holds (the state
+// store, the script cache's watches) once no delivery uses it any more.
 type runtimeState struct {
 	cfg      *config.Config
 	resolver delivery.Resolver
 	agent    delivery.Agent
+	policy   delivery.ReplyPolicy
+	closers  []io.Closer
+
+	mu      sync.Mutex
+	refs    int  // deliveries using this runtime
+	retired bool // replaced by a reload: close when refs drops to 0
+	closed  bool
 }
 
-func newRuntime(cfg *config.Config, log *slog.Logger) (*runtimeState, error) {
+// acquire marks the runtime in use; false means it is already closed.
+func (rt *runtimeState) acquire() bool {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	if rt.closed {
+		return false
+	}
+	rt.refs++
+	return true
+}
+
+func (rt *runtimeState) release() {
+	rt.mu.Lock()
+	rt.refs--
+	done := rt.retired && rt.refs == 0 && !rt.closed
+	if done {
+		rt.closed = true
+	}
+	rt.mu.Unlock()
+	if done {
+		rt.closeAll()
+	}
+}
+
+// retire closes the runtime once the deliveries using it are done.
+func (rt *runtimeState) retire() {
+	rt.mu.Lock()
+	rt.retired = true
+	done := rt.refs == 0 && !rt.closed
+	if done {
+		rt.closed = true
+	}
+	rt.mu.Unlock()
+	if done {
+		rt.closeAll()
+	}
+}
+
+// Close releases the runtime's resources at once.
+func (rt *runtimeState) Close() error {
+	rt.mu.Lock()
+	if rt.closed {
+		rt.mu.Unlock()
+		return nil
+	}
+	rt.closed = true
+	rt.mu.Unlock()
+	return rt.closeAll()
+}
+
+func (rt *runtimeState) closeAll() error {
+	var errs []error
+	for i := len(rt.closers) - 1; i >= 0; i-- {
+		if err := rt.closers[i].Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// liveAgent delivers through the current runtime, holding it while the
+// delivery runs so a reload does not close it underneath.
+func liveAgent(live *atomic.Pointer[runtimeState]) agentFunc {
+	return func(ctx context.Context, d *delivery.Delivery) (delivery.Outcome, error) {
+		for {
+			rt := live.Load()
+			if rt.acquire() {
+				defer rt.release()
+				return rt.agent.Deliver(ctx, d)
+			}
+		}
+	}
+}
+
+// newRuntime builds the resolver and the agent for cfg: the Sieve agent
+// when [sieve] is enabled, else one that keeps every message. A reload
+// builds a new one, script cache included (a fresh cache compiles each
+// script again on first use; nothing compiled is ever on disk).
+func newRuntime(cfg *config.Config, log *slog.Logger) (_ *runtimeState, err error) {
 	res, err := userdb.NewResolver(cfg.UserDB(log))
 	if err != nil {
 		return nil, err
 	}
-	store := &delivery.MaildirStore{Options: maildir.Options{Hostname: cfg.Hostname, Logger: log}}
-	return &runtimeState{cfg: cfg, resolver: res, agent: &delivery.KeepAgent{Store: store}}, nil
+	rt := &runtimeState{cfg: cfg, resolver: res, policy: delivery.ReplyPolicy{QuotaTemporary: cfg.Mail.QuotaTemporary}}
+	defer func() {
+		if err != nil {
+			rt.closeAll()
+		}
+	}()
+	mdOpts := maildir.Options{Hostname: cfg.Hostname, Logger: log}
+	if cfg.Mail.Quota != "" {
+		if mdOpts.Quota, err = delivery.ParseQuotaRule(cfg.Mail.Quota); err != nil {
+			return nil, fmt.Errorf("mail.quota: %w", err)
+		}
+	}
+	if !cfg.Sieve.Enabled {
+		rt.agent = &delivery.KeepAgent{Store: &delivery.MaildirStore{Options: mdOpts}}
+		return rt, nil
+	}
+	st, err := openState(cfg.State)
+	if err != nil && cfg.State.Backend == config.StateBolt && cfg.State.File == config.Default().State.File {
+		// The built-in default is not usable here (an unprivileged run
+		// without a configuration file): remember in memory only.
+		log.Warn("state store unavailable, using memory: vacation and forward memory will not outlive this process", "err", err)
+		st, err = state.NewMemory(), nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	rt.closers = append(rt.closers, st)
+
+	layout := scripts.Layout{
+		UserScript: cfg.Sieve.UserScript, UserDir: cfg.Sieve.UserDir,
+		Before: cfg.Sieve.Before, After: cfg.Sieve.After,
+		Default: cfg.Sieve.Default, GlobalDir: cfg.Sieve.GlobalDir, LogFile: cfg.Sieve.UserLog,
+	}
+	if err := layout.Validate(); err != nil {
+		return nil, fmt.Errorf("[sieve]: %w", err)
+	}
+	cache := delivery.NewScriptCache(sieve.Options{
+		Limits: sieve.Limits{
+			ScriptSize: int(cfg.Sieve.MaxScriptSize), Actions: cfg.Sieve.MaxActions, Redirects: cfg.Sieve.MaxRedirects,
+			VacationMinPeriod: cfg.Vacation.MinPeriod, VacationMaxPeriod: cfg.Vacation.MaxPeriod,
+		},
+		RecipientDelimiter: cfg.Mail.RecipientDelimiter,
+	}, scripts.CacheOptions{MaxScriptSize: cfg.Sieve.MaxScriptSize, Logger: log})
+	rt.closers = append(rt.closers, cache)
+
+	var sender outbound.Sender = &outbound.SMTPSender{Addr: cfg.Outbound.Relay, HeloName: cfg.Hostname, Timeout: cfg.Outbound.Timeout}
+	if cfg.Outbound.Sendmail != "" {
+		sender = &outbound.SendmailSender{Path: cfg.Outbound.Sendmail, Timeout: cfg.Outbound.Timeout}
+	}
+	var srs *outbound.SRS
+	if cfg.Redirect.SRSDomain != "" {
+		srs = &outbound.SRS{Domain: cfg.Redirect.SRSDomain, Secrets: []string{cfg.Redirect.SRSSecret}}
+	}
+	maxUser := cfg.LMTP.MaxUserDeliveries
+	if maxUser == 0 {
+		maxUser = -1 // no limit
+	}
+	rt.agent, err = delivery.NewSieveAgent(delivery.SieveOptions{
+		Layout:                layout,
+		Scripts:               cache,
+		Store:                 &delivery.MaildirStore{Options: mdOpts},
+		Quota:                 mdOpts.Quota,
+		Autocreate:            cfg.Mail.Autocreate,
+		Autosubscribe:         cfg.Mail.Autosubscribe,
+		SaveToDetailMailbox:   cfg.Mail.SaveToDetailMailbox,
+		RecipientDelimiter:    cfg.Mail.RecipientDelimiter,
+		Reject:                delivery.RejectMode(cfg.Sieve.Reject),
+		Sender:                sender,
+		SRS:                   srs,
+		LocalDomains:          append([]string{cfg.Hostname, cfg.Redirect.SRSDomain}, cfg.Users.Domains...),
+		State:                 st,
+		RedirectWindow:        cfg.Redirect.DuplicateWindow,
+		VacationFromRecipient: cfg.Vacation.ReturnPath == "recipient",
+		VacationAddresses:     cfg.Vacation.Addresses,
+		MaxRedirects:          cfg.Sieve.MaxRedirects,
+		MaxUserDeliveries:     maxUser,
+		Hostname:              cfg.Hostname,
+		Version:               versionString(),
+		Logger:                log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return rt, nil
+}
+
+// openState opens the state store [state] names.
+func openState(c config.State) (state.Store, error) {
+	switch c.Backend {
+	case config.StateMemory:
+		return state.NewMemory(), nil
+	case config.StateRedis:
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		st, err := state.OpenRedis(ctx, state.RedisOptions{Addr: c.RedisAddress, Password: c.RedisPassword})
+		if err != nil {
+			return nil, fmt.Errorf("state.redis_address: %w", err)
+		}
+		return st, nil
+	default:
+		if err := os.MkdirAll(filepath.Dir(c.File), 0o700); err != nil {
+			return nil, fmt.Errorf("state.file: %w", err)
+		}
+		st, err := state.OpenBolt(c.File, state.Options{})
+		if err != nil {
+			return nil, fmt.Errorf("state.file: %w", err)
+		}
+		return st, nil
+	}
 }
 
 // reload reads the configuration again. A bad file is logged and the
@@ -165,8 +364,12 @@ func reload(path string, started *config.Config, live *atomic.Pointer[runtimeSta
 	if !reflect.DeepEqual(cfg.LMTP, started.LMTP) || cfg.Hostname != started.Hostname || cfg.Log.Format != started.Log.Format {
 		log.Warn("reload: changes to [lmtp], hostname and log.format take effect after a restart")
 	}
+	if cfg.Mail.QuotaTemporary != started.Mail.QuotaTemporary {
+		log.Warn("reload: mail.quota_temporary takes effect after a restart")
+	}
 	level.Set(cfg.Log.Level)
-	live.Store(rt)
+	old := live.Swap(rt)
+	old.retire()
 	log.Info("configuration reloaded", "config", cfg.File)
 }
 
@@ -181,6 +384,7 @@ func serverOptions(cfg *config.Config, log *slog.Logger) delivery.ServerOptions 
 		AddReceived:     cfg.LMTP.AddReceived,
 		SpoolMemory:     cfg.LMTP.SpoolMemory,
 		SpoolDir:        cfg.LMTP.SpoolDir,
+		QuotaTemporary:  cfg.Mail.QuotaTemporary,
 		Logger:          log,
 	}
 }

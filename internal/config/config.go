@@ -33,6 +33,11 @@ type Config struct {
 	LMTP     LMTP
 	Users    Users
 	Mail     Mail
+	Sieve    Sieve
+	Outbound Outbound
+	Redirect Redirect
+	Vacation Vacation
+	State    State
 }
 
 // Log configures logging.
@@ -62,6 +67,9 @@ type LMTP struct {
 	SpoolMemory int64
 	SpoolDir    string
 	AddReceived bool
+	// MaxUserDeliveries bounds the deliveries to one user at once
+	// (Dovecot: 10); the excess gets 451 4.3.0. 0 means no limit.
+	MaxUserDeliveries int
 }
 
 // Listener is one socket the LMTP server listens on.
@@ -96,12 +104,20 @@ type Mail struct {
 	Location            string
 	RecipientDelimiter  string
 	SaveToDetailMailbox bool
+	// Quota is the default Dovecot quota_rule ("*:storage=1G"); a user's
+	// quota_rule extra field replaces it. "" means no quota.
+	Quota string
+	// QuotaTemporary answers over quota with 452 4.2.2 instead of 552 5.2.2.
+	QuotaTemporary bool
+	// Autocreate creates a missing mailbox a script files into
+	// (lda_mailbox_autocreate); Autosubscribe also subscribes it.
+	Autocreate, Autosubscribe bool
 }
 
 // Default returns the configuration used for every key the file leaves
 // out. Hostname is filled in from os.Hostname by Parse, not here.
 func Default() *Config {
-	return &Config{
+	c := &Config{
 		Log: Log{Level: slog.LevelInfo, Format: FormatText},
 		LMTP: LMTP{
 			MaxMessageSize: 50 * 1000 * 1000,
@@ -123,6 +139,8 @@ func Default() *Config {
 			RecipientDelimiter: "+",
 		},
 	}
+	defaultSieveSections(c)
+	return c
 }
 
 // UserDB returns the options for userdb.NewResolver.

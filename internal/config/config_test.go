@@ -42,12 +42,24 @@ func TestLoadReference(t *testing.T) {
 			SpoolMemory:    1_000_000,
 			SpoolDir:       "/tmp",
 			AddReceived:    true,
+
+			MaxUserDeliveries: 10,
 		},
 		Users: Users{
 			Source: "passwd-file", File: mustAbs(t, "examples/users"), Domains: []string{"example.org"},
 			StaticHome: "/var/vmail/%d/%n", StaticUID: 5000, StaticGID: 5000, LocalPartFold: "lower",
 		},
-		Mail: Mail{Location: "maildir:~/Maildir", RecipientDelimiter: "+"},
+		Mail: Mail{Location: "maildir:~/Maildir", RecipientDelimiter: "+", Quota: "*:storage=1G"},
+		Sieve: Sieve{
+			Enabled: true, UserScript: "~/.dovecot.sieve", UserDir: "~/sieve",
+			Before: []string{"/etc/sluice/sieve/before.d"}, After: []string{"/etc/sluice/sieve/after.sieve"},
+			Default: "/etc/sluice/sieve/default.sieve", GlobalDir: "/etc/sluice/sieve/global",
+			UserLog: "~/.dovecot.sieve.log", MaxScriptSize: 1 << 20, MaxActions: 32, MaxRedirects: 4, Reject: "protocol",
+		},
+		Outbound: Outbound{Relay: "127.0.0.1:25", Timeout: 2 * time.Minute},
+		Redirect: Redirect{SRSDomain: "fwd.example.org", SRSSecret: "change me", DuplicateWindow: 12 * time.Hour},
+		Vacation: Vacation{ReturnPath: "null", MinPeriod: 24 * time.Hour, MaxPeriod: 60 * 24 * time.Hour, Addresses: []string{}},
+		State:    State{Backend: "bolt", File: "/var/lib/sluice/state.db"},
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("got\n%+v\nwant\n%+v", c, want)
@@ -173,7 +185,7 @@ y = 1
 			`s.toml:12: users.local_part_fold: "upper": want "none" or "lower"`,
 			`s.toml:13: users.static_uid: want a numeric id, got string "vmail"`,
 			`s.toml:15: mail.location: mail location "mbox:~/mail": only maildir is supported, not "mbox"`,
-			`s.toml:16: sieve: unknown key`,
+			`s.toml:18: sieve.x: unknown key`,
 		}},
 		{"passwd-file needs a file", "[users]\nsource = \"passwd-file\"\n", []string{
 			`s.toml: users.file: required for source "passwd-file"`}},

@@ -94,7 +94,7 @@ var sections = map[string]bool{"log": true, "lmtp": true, "users": true, "mail":
 func (p *parser) key(key toml.Key, doc map[string]any) {
 	name := strings.Join(key, ".")
 	v := lookup(doc, key)
-	if len(key) == 1 && sections[name] {
+	if len(key) == 1 && (sections[name] || slices.Contains(sieveSections, name)) {
 		if _, ok := v.(map[string]any); !ok {
 			p.errs = append(p.errs, p.at(key, wantType("a table", v)))
 		}
@@ -109,6 +109,9 @@ func (p *parser) key(key toml.Key, doc map[string]any) {
 		}
 	}
 	set, ok := fields[name]
+	if !ok {
+		set, ok = sieveFields[name]
+	}
 	if !ok {
 		p.unknown[name] = true
 		p.errs = append(p.errs, p.at(key, errors.New("unknown key")))
@@ -148,6 +151,7 @@ func (p *parser) absPaths() {
 	abs(&p.c.Users.File)
 	abs(&p.c.LMTP.SpoolDir)
 	p.c.Mail.Location = absLocation(p.c.Mail.Location)
+	p.absSievePaths()
 	for i := range p.c.LMTP.Listen {
 		if p.c.LMTP.Listen[i].Network == "unix" {
 			abs(&p.c.LMTP.Listen[i].Address)

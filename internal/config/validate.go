@@ -46,6 +46,7 @@ func (c *Config) Validate() error {
 	if strings.ContainsAny(c.Mail.RecipientDelimiter, "@\" ") {
 		bad("mail.recipient_delimiter", "%q: '@', '\"' and space cannot be delimiters", c.Mail.RecipientDelimiter)
 	}
+	c.validateSieve(bad)
 	if len(errs) > 0 {
 		return errs
 	}

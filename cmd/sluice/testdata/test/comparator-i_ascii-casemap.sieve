@@ -1,0 +1,1 @@
+if header :is :comparator "i;ascii-casemap" "subject" "HELLO GOPHERS" { discard; }

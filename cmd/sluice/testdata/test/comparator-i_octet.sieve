@@ -1,0 +1,2 @@
+require "fileinto";
+if header :is :comparator "i;octet" "subject" "Hello gophers" { fileinto "Exact"; }

@@ -1,0 +1,2 @@
+if header :contains "from" "spammer" { discard; } elsif exists "x-forward" { redirect "bob@example.org"; }
+redirect "carol@example.org";

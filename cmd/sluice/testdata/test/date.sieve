@@ -1,0 +1,2 @@
+require ["date", "relational", "fileinto"];
+if date :value "ge" "date" "year" "2000" { fileinto "Recent"; }

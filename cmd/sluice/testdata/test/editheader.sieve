@@ -1,0 +1,3 @@
+require "editheader";
+addheader "X-Filtered" "yes";
+deleteheader "X-Spam-Score";

@@ -1,0 +1,2 @@
+require ["enclose"];
+enclose :subject "Warning: suspicious" "This message was wrapped.";

@@ -1,0 +1,2 @@
+require ["envelope", "fileinto"];
+if envelope :domain :is "from" "example.com" { fileinto "FromExampleCom"; }

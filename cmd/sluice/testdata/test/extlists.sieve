@@ -1,0 +1,2 @@
+require ["extlists", "fileinto"];
+if header :list "from" "tag:addrbook:default" { fileinto "Known"; }

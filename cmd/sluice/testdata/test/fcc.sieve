@@ -1,0 +1,2 @@
+require ["vacation", "fcc"];
+vacation :fcc "Sent" :subject "Away" "I am away until Monday.";

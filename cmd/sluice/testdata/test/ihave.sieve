@@ -1,0 +1,2 @@
+require ["ihave", "fileinto"];
+if ihave "nosuchextension" { nosuchcommand; } else { fileinto "NoIhave"; }

@@ -1,0 +1,2 @@
+require ["mailboxid", "fileinto"];
+fileinto :mailboxid "F1234" "Projects";

@@ -1,0 +1,2 @@
+require ["mboxmetadata", "fileinto"];
+if metadataexists "INBOX" "/private/comment" { fileinto "Meta"; }

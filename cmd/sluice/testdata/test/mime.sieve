@@ -1,0 +1,2 @@
+require ["mime", "fileinto"];
+if header :mime :type "Content-Type" "text" { fileinto "Text"; }

@@ -1,0 +1,2 @@
+require ["regex", "variables", "fileinto"];
+if header :regex "subject" "^Hello (.*)$" { fileinto "Regex-${1}"; }

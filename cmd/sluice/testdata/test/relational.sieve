@@ -1,0 +1,2 @@
+require ["relational", "comparator-i;ascii-numeric", "fileinto"];
+if header :count "ge" :comparator "i;ascii-numeric" "received" "2" { fileinto "Relayed"; }

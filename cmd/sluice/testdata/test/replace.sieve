@@ -1,0 +1,2 @@
+require ["replace", "mime"];
+replace :subject "Removed" "The original message was removed.";

@@ -1,0 +1,2 @@
+require ["servermetadata", "fileinto"];
+if servermetadataexists "/shared/admin" { fileinto "Admin"; }

@@ -1,0 +1,2 @@
+require ["special-use", "fileinto"];
+fileinto :specialuse "\\Junk" "Spam";

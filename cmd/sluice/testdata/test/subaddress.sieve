@@ -1,0 +1,2 @@
+require ["subaddress", "envelope", "fileinto"];
+if envelope :detail "to" "lists" { fileinto "Lists"; }

@@ -1,0 +1,2 @@
+require ["variables", "fileinto"];
+if header :matches "subject" "* *" { set :lower "word" "${1}"; fileinto "Word-${word}"; }

@@ -1,0 +1,2 @@
+require "fileinto";
+if header :is "bad header:" "x" { fileinto "Never"; }

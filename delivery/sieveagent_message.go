@@ -1,0 +1,183 @@
+package delivery
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/sluice-mail/sluice/sieve"
+)
+
+// sharedMessage is what the Sieve engine sees of a spooled message, built
+// once per transaction and shared by its recipients: the parsed header,
+// and where the body starts. The body itself stays in the spool and is
+// read only when a script asks for it.
+type sharedMessage struct {
+	raw     []byte        // the header block, up to and including the empty line
+	hdr     sieve.Message // raw, parsed by the engine's own parser
+	bodyOff int64         // offset of the body in the spool; -1: no body
+}
+
+// messageCache maps the spools of the last few transactions to their
+// sharedMessage. Holding the *Spool keeps its address from being reused
+// while it is a key.
+type messageCache struct {
+	mu      sync.Mutex
+	entries []msgEntry
+}
+
+type msgEntry struct {
+	sp *Spool
+	m  *sharedMessage
+}
+
+const messageCacheSize = 8
+
+func (c *messageCache) get(sp *Spool) *sharedMessage {
+	c.mu.Lock()
+	for _, e := range c.entries {
+		if e.sp == sp {
+			c.mu.Unlock()
+			return e.m
+		}
+	}
+	c.mu.Unlock()
+	m := parseShared(sp.Reader())
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.entries) >= messageCacheSize {
+		copy(c.entries, c.entries[1:])
+		c.entries = c.entries[:len(c.entries)-1]
+	}
+	c.entries = append(c.entries, msgEntry{sp: sp, m: m})
+	return m
+}
+
+// parseShared reads the header block of a spooled message (at most
+// maxHeaderBytes of it).
+func parseShared(r io.Reader) *sharedMessage {
+	br := bufio.NewReader(io.LimitReader(r, maxHeaderBytes))
+	var raw bytes.Buffer
+	m := &sharedMessage{bodyOff: -1}
+	for {
+		line, err := br.ReadSlice('\n')
+		if err == bufio.ErrBufferFull {
+			raw.Write(line)
+			continue
+		}
+		raw.Write(line)
+		if len(bytes.TrimRight(line, "\r\n")) == 0 && len(line) > 0 && err == nil {
+			m.bodyOff = int64(raw.Len())
+			break
+		}
+		if err != nil {
+			break
+		}
+	}
+	m.raw = raw.Bytes()
+	hdr := m.raw
+	if m.bodyOff < 0 {
+		hdr = append(append([]byte(nil), hdr...), '\n', '\n')
+	}
+	if p, err := sieve.ParseMessage(bytes.NewReader(hdr)); err == nil {
+		m.hdr = p
+	} else {
+		m.hdr = emptySieveMessage{}
+	}
+	return m
+}
+
+type emptySieveMessage struct{}
+
+func (emptySieveMessage) Header(string) []string { return nil }
+func (emptySieveMessage) Size() int64            { return 0 }
+
+// sieveMessage is one recipient's copy as the engine sees it: the header
+// fields added for this recipient (Return-Path, Delivered-To, Received),
+// then the shared header; the size of the copy; and the body, streamed
+// from the spool on demand (BodySource).
+type sieveMessage struct {
+	d      *Delivery
+	own    sieve.Message // the per-recipient header fields
+	shared *sharedMessage
+}
+
+var (
+	_ sieve.Message    = (*sieveMessage)(nil)
+	_ sieve.BodySource = (*sieveMessage)(nil)
+)
+
+func newSieveMessage(c *messageCache, d *Delivery) *sieveMessage {
+	m := &sieveMessage{d: d, shared: c.get(d.Message.spool), own: emptySieveMessage{}}
+	if d.Message.prefix != "" {
+		if p, err := sieve.ParseMessage(strings.NewReader(d.Message.prefix + "\n")); err == nil {
+			m.own = p
+		}
+	}
+	return m
+}
+
+func (m *sieveMessage) Header(name string) []string {
+	own := m.own.Header(name)
+	rest := m.shared.hdr.Header(name)
+	if len(own) == 0 {
+		return rest
+	}
+	return append(own[:len(own):len(own)], rest...)
+}
+
+func (m *sieveMessage) Size() int64 { return m.d.Message.Size() }
+
+// Body returns the body of the spooled message, after the header.
+func (m *sieveMessage) Body() (io.Reader, error) {
+	if m.shared.bodyOff < 0 {
+		return strings.NewReader(""), nil
+	}
+	r := m.d.Message.spool.Reader()
+	if _, err := io.CopyN(io.Discard, r, m.shared.bodyOff); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// deliveryID names a delivery across retries: the MTA sends the same
+// message again, with the same Message-ID, sender and size. Without a
+// Message-ID, a digest of the header stands in.
+func deliveryID(d *Delivery, rawHeader []byte) string {
+	h := sha256.New()
+	if id := d.Message.MessageID(); id != "" {
+		h.Write([]byte("id\x00" + id))
+	} else {
+		h.Write([]byte("hdr\x00"))
+		h.Write(rawHeader)
+	}
+	h.Write([]byte("\x00" + d.Sender + "\x00" + strconv.FormatInt(d.Message.spool.Size(), 10)))
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// environment returns the RFC 5183 items.
+func (r *sieveRun) environment() map[string]string {
+	env := map[string]string{
+		"host":     r.a.opts.Hostname,
+		"location": "MDA",
+		"name":     "sluice",
+		"phase":    "during",
+		"version":  r.a.opts.Version,
+	}
+	if _, dom, ok := strings.Cut(r.a.opts.Hostname, "."); ok {
+		env["domain"] = dom
+	}
+	if r.d.LHLO != "" {
+		env["remote-host"] = r.d.LHLO
+	}
+	if host, _, err := net.SplitHostPort(r.d.RemoteAddr); err == nil {
+		env["remote-ip"] = host
+	}
+	return env
+}

@@ -1,0 +1,206 @@
+package delivery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/sluice-mail/sluice/internal/state"
+	"github.com/sluice-mail/sluice/maildir"
+	"github.com/sluice-mail/sluice/sieve"
+)
+
+// kindStore is the state record of a mailbox written by a delivery.
+const kindStore = "store"
+
+// execute carries out the actions of one script's result and reports
+// whether the script ended with a keep (implicit or explicit), which lets
+// the next script run. The implicit keep itself is carried out only for
+// the last script.
+func (r *sieveRun) execute(ctx context.Context, res *sieve.Result, last bool) (bool, error) {
+	kept := res.ImplicitKeep
+	for _, act := range res.Actions {
+		var err error
+		switch a := act.(type) {
+		case *sieve.Keep:
+			kept = true
+			err = r.keep(ctx, a.Flags, "keep", a.Pos)
+		case *sieve.FileInto:
+			err = r.fileinto(ctx, a)
+		case *sieve.Discard:
+			r.discarded = true
+			r.note("discard%s", posLabel(a.Pos))
+			r.log.LogAttrs(ctx, slog.LevelInfo, "sieve: discarded", slog.String("at", a.Pos.String()))
+		case *sieve.Redirect:
+			err = r.redirect(ctx, a)
+		case *sieve.Reject:
+			err = r.reject(ctx, a)
+		case *sieve.Vacation:
+			err = r.vacation(ctx, a)
+		case *sieve.Notify:
+			err = r.notify(ctx, a)
+		default:
+			// Never drop mail over an action this agent does not know.
+			r.log.LogAttrs(ctx, slog.LevelWarn, "sieve: unsupported action, keeping message",
+				slog.String("action", act.Kind()), slog.String("at", act.Position().String()))
+			err = r.store(ctx, "INBOX", StoreOptions{}, "keep (unsupported "+act.Kind()+")", act.Position())
+		}
+		if err != nil {
+			return false, err
+		}
+	}
+	if res.ImplicitKeep && last {
+		if err := r.keep(ctx, res.ImplicitKeepFlags, "implicit keep", sieve.Pos{}); err != nil {
+			return false, err
+		}
+	}
+	return kept, nil
+}
+
+// implicitKeep keeps the message when no script ran at all.
+func (r *sieveRun) implicitKeep(ctx context.Context, flags []string, pos sieve.Pos) error {
+	return r.keep(ctx, flags, "implicit keep", pos)
+}
+
+// keep stores into the default mailbox: INBOX, or with
+// SaveToDetailMailbox the recipient's detail (Dovecot's
+// lmtp_save_to_detail_mailbox).
+func (r *sieveRun) keep(ctx context.Context, flags []string, what string, pos sieve.Pos) error {
+	o := r.a.opts
+	if o.SaveToDetailMailbox && r.d.Recipient.Detail != "" {
+		box := r.d.Recipient.Detail
+		return r.store(ctx, box, StoreOptions{Flags: flags, Create: o.Autocreate, Subscribe: o.Autocreate && o.Autosubscribe},
+			fmt.Sprintf("%s %q", what, box), pos)
+	}
+	return r.store(ctx, "INBOX", StoreOptions{Flags: flags}, what, pos)
+}
+
+// keepInbox is the keep of last resort, after an error: INBOX, no flags.
+// what says why, for the log.
+func (r *sieveRun) keepInbox(ctx context.Context, what string) error {
+	return r.store(ctx, "INBOX", StoreOptions{}, what, sieve.Pos{})
+}
+
+// fileinto stores into the named mailbox (RFC 5228 §4.1). A missing
+// mailbox is created with :create (RFC 5490 §3.2) or Autocreate; else the
+// message goes to INBOX. :specialuse (RFC 8579) and :mailboxid (RFC 9042)
+// are treated as naming no existing mailbox: the name decides.
+func (r *sieveRun) fileinto(ctx context.Context, a *sieve.FileInto) error {
+	o := r.a.opts
+	create := a.Create || o.Autocreate
+	return r.store(ctx, a.Mailbox, StoreOptions{Flags: a.Flags, Create: create, Subscribe: create && o.Autosubscribe},
+		fmt.Sprintf("fileinto %q", a.Mailbox), a.Pos)
+}
+
+// store writes the copy into mailbox, once per delivery. A missing
+// mailbox or an invalid name falls back to INBOX with a log line.
+func (r *sieveRun) store(ctx context.Context, mailbox string, so StoreOptions, what string, pos sieve.Pos) error {
+	box := sieve.CanonicalMailbox(mailbox)
+	if r.stored[box] {
+		r.note("%s: already stored%s", what, posLabel(pos))
+		return nil
+	}
+	key := state.Key{User: r.d.Recipient.User, Kind: kindStore, ID: r.id + " " + box}
+	if done, err := r.a.opts.State.Seen(ctx, key); err != nil {
+		r.log.LogAttrs(ctx, slog.LevelWarn, "sieve: state store unavailable, storing anyway", slog.String("error", err.Error()))
+	} else if done {
+		r.stored[box] = true
+		r.note("%s: stored by an earlier attempt%s", what, posLabel(pos))
+		return nil
+	}
+	r.begin(ctx)
+	md, err := r.maildir(ctx)
+	if err != nil {
+		return maildirError(box, err)
+	}
+	dl, err := md.Deliver(ctx, box, r.d.Message.Open(), maildir.DeliverOptions{Flags: so.Flags, Create: so.Create, Subscribe: so.Subscribe})
+	if err != nil {
+		if box != "INBOX" && (errors.Is(err, maildir.ErrMailboxNotFound) || errors.Is(err, maildir.ErrInvalidName)) {
+			reason := "mailbox does not exist"
+			if errors.Is(err, maildir.ErrInvalidName) {
+				reason = "invalid mailbox name"
+			}
+			r.log.LogAttrs(ctx, slog.LevelInfo, "sieve: storing into INBOX instead",
+				slog.String("mailbox", mailbox), slog.String("reason", reason), slog.String("at", pos.String()))
+			return r.store(ctx, "INBOX", StoreOptions{Flags: so.Flags}, what+" -> INBOX ("+reason+")", pos)
+		}
+		return maildirError(box, err)
+	}
+	if len(dl.DroppedFlags) > 0 {
+		r.log.LogAttrs(ctx, slog.LevelInfo, "sieve: flags not stored",
+			slog.String("mailbox", dl.Mailbox), slog.String("flags", strings.Join(dl.DroppedFlags, " ")))
+	}
+	r.stored[box] = true
+	r.out.Stored = append(r.out.Stored, Stored{Mailbox: dl.Mailbox, Path: dl.Path, Size: dl.Size})
+	r.pending = append(r.pending, key)
+	r.note("%s%s", what, posLabel(pos))
+	return nil
+}
+
+// begin is called before each side effect: the ones already carried out
+// are recorded first, so that if this one fails the retry skips them.
+func (r *sieveRun) begin(ctx context.Context) {
+	if len(r.pending) > 0 {
+		r.flush(ctx)
+	}
+}
+
+// flushTimeout bounds recording side effects after a failure.
+const flushTimeout = 10 * time.Second
+
+// flush records the side effects carried out and not yet recorded. It
+// runs even when ctx is cancelled: what was done must be remembered.
+func (r *sieveRun) flush(ctx context.Context) {
+	if len(r.pending) == 0 {
+		return
+	}
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), flushTimeout)
+	defer cancel()
+	for _, k := range r.pending {
+		if err := r.a.opts.State.Mark(fctx, k, r.a.opts.DoneTTL); err != nil {
+			r.log.LogAttrs(ctx, slog.LevelWarn, "sieve: cannot record a side effect; a retry may repeat it",
+				slog.String("kind", k.Kind), slog.String("error", err.Error()))
+		}
+	}
+	r.pending = nil
+}
+
+// maildir opens the recipient's Maildir on first use, with the
+// recipient's layout and quota.
+func (r *sieveRun) maildir(ctx context.Context) (*maildir.Maildir, error) {
+	if r.md != nil || r.mdErr != nil {
+		return r.md, r.mdErr
+	}
+	rc := r.d.Recipient
+	store := r.a.opts.Store
+	o := store.Options
+	o.Quota = r.a.opts.Quota
+	switch {
+	case rc.MailRoot == "":
+		r.mdErr = fmt.Errorf("user %q has no mail root", rc.User)
+		return nil, r.mdErr
+	case strings.EqualFold(rc.MailLayout, "fs"):
+		o.Layout = maildir.LayoutFS
+	case rc.MailLayout == "" || strings.EqualFold(rc.MailLayout, "maildir++"):
+		o.Layout = maildir.LayoutMaildirPP
+	default:
+		r.mdErr = fmt.Errorf("unknown mail layout %q", rc.MailLayout)
+		return nil, r.mdErr
+	}
+	if rule, ok := rc.Extra["quota_rule"]; ok {
+		q, err := ParseQuotaRule(rule)
+		if err != nil {
+			r.log.Warn("sieve: ignoring the user's invalid quota_rule", "rule", rule, "error", err)
+		} else {
+			o.Quota = q
+		}
+	}
+	r.md, r.mdClose, r.mdErr = store.open(rc.MailRoot, o)
+	if r.mdErr == nil {
+		store.cleanTmp(ctx, r.md, rc)
+	}
+	return r.md, r.mdErr
+}
