@@ -1,7 +1,9 @@
 package delivery
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -9,6 +11,7 @@ import (
 	"github.com/emersion/go-message/textproto"
 
 	"github.com/sluice-mail/sluice/internal/userdb"
+	"github.com/sluice-mail/sluice/maildir"
 )
 
 // Agent decides and carries out what happens to one recipient's copy.
@@ -57,6 +60,10 @@ type Delivery struct {
 	Body string
 	// Message is this recipient's copy.
 	Message *Message
+	// DefaultMailbox replaces INBOX as the target of keep (dovecot-lda's
+	// -m); "" means INBOX. A missing one falls back to INBOX unless
+	// mailboxes are autocreated.
+	DefaultMailbox string
 }
 
 // Message is one recipient's copy of a message: the header lines added for
@@ -113,7 +120,11 @@ var _ Agent = (*KeepAgent)(nil)
 
 // Deliver stores d into the recipient's INBOX.
 func (a *KeepAgent) Deliver(ctx context.Context, d *Delivery) (Outcome, error) {
-	st, err := a.Store.Store(ctx, d.Recipient, "INBOX", StoreOptions{}, d.Message.Open())
+	box := cmp.Or(d.DefaultMailbox, "INBOX")
+	st, err := a.Store.Store(ctx, d.Recipient, box, StoreOptions{}, d.Message.Open())
+	if box != "INBOX" && errors.Is(err, maildir.ErrMailboxNotFound) {
+		st, err = a.Store.Store(ctx, d.Recipient, "INBOX", StoreOptions{}, d.Message.Open())
+	}
 	if err != nil {
 		return Outcome{}, fmt.Errorf("keep: %w", err)
 	}

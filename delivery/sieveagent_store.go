@@ -65,13 +65,17 @@ func (r *sieveRun) implicitKeep(ctx context.Context, flags []string, pos sieve.P
 	return r.keep(ctx, flags, "implicit keep", pos)
 }
 
-// keep stores into the default mailbox: INBOX, or with
-// SaveToDetailMailbox the recipient's detail (Dovecot's
-// lmtp_save_to_detail_mailbox).
+// keep stores into the default mailbox: INBOX, the delivery's
+// DefaultMailbox (dovecot-lda -m), or with SaveToDetailMailbox the
+// recipient's detail (Dovecot's lmtp_save_to_detail_mailbox).
 func (r *sieveRun) keep(ctx context.Context, flags []string, what string, pos sieve.Pos) error {
 	o := r.a.opts
 	if o.SaveToDetailMailbox && r.d.Recipient.Detail != "" {
 		box := r.d.Recipient.Detail
+		return r.store(ctx, box, StoreOptions{Flags: flags, Create: o.Autocreate, Subscribe: o.Autocreate && o.Autosubscribe},
+			fmt.Sprintf("%s %q", what, box), pos)
+	}
+	if box := r.d.DefaultMailbox; box != "" {
 		return r.store(ctx, box, StoreOptions{Flags: flags, Create: o.Autocreate, Subscribe: o.Autocreate && o.Autosubscribe},
 			fmt.Sprintf("%s %q", what, box), pos)
 	}

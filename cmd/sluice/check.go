@@ -91,7 +91,7 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			roots.Global = *globalDir
 		}
 		for _, s := range plan.Run() {
-			f, c := checkOne(ctx, s.Path, roots, cfg.Mail.RecipientDelimiter, stderr)
+			f, c := checkOne(ctx, s.Path, roots, sieveOptions(cfg), stderr)
 			files, code = append(files, f), max(code, c)
 		}
 		if len(files) == 0 && !*asJSON {
@@ -104,9 +104,9 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 				roots.Personal = filepath.Dir(path)
 			}
 			if roots.Global == "" {
-				roots.Global = cliLayout(cfg).GlobalDir
+				roots.Global = scriptLayout(cfg).GlobalDir
 			}
-			f, c := checkOne(ctx, path, roots, cfg.Mail.RecipientDelimiter, stderr)
+			f, c := checkOne(ctx, path, roots, sieveOptions(cfg), stderr)
 			files, code = append(files, f), max(code, c)
 		}
 	}
@@ -130,7 +130,7 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 
 // checkOne compiles one file. An unreadable file is reported on stderr
 // and gives exitCheckUsage; compile errors give exitScriptError.
-func checkOne(ctx context.Context, path string, roots scripts.IncludeRoots, delim string, stderr io.Writer) (checkedFile, int) {
+func checkOne(ctx context.Context, path string, roots scripts.IncludeRoots, opts sieve.Options, stderr io.Writer) (checkedFile, int) {
 	f := checkedFile{Script: path, Errors: []diag{}, Warnings: []diag{}}
 	src, err := readScript(path)
 	if err != nil {
@@ -138,7 +138,7 @@ func checkOne(ctx context.Context, path string, roots scripts.IncludeRoots, deli
 		f.Errors = append(f.Errors, diag{Line: 0, Column: 0, Message: err.Error()})
 		return f, exitCheckUsage
 	}
-	_, errs, warns := compileScript(ctx, path, src, roots, delim)
+	_, errs, warns := compileScript(ctx, path, src, roots, opts)
 	f.Errors, f.Warnings = errs, warns
 	f.OK = len(errs) == 0
 	if !f.OK {
@@ -167,9 +167,10 @@ func readScript(path string) ([]byte, error) {
 // compileScript compiles src with includes resolved in roots. Diagnostics
 // in an included script carry the include's path in Script; those of the
 // script itself leave it empty.
-func compileScript(ctx context.Context, path string, src []byte, roots scripts.IncludeRoots, delim string) (*sieve.Script, []diag, []diag) {
+func compileScript(ctx context.Context, path string, src []byte, roots scripts.IncludeRoots, opts sieve.Options) (*sieve.Script, []diag, []diag) {
 	ld := &includeLoader{roots: roots}
-	s, err := sieve.Compile(ctx, path, src, sieve.Options{Includes: ld, RecipientDelimiter: delim})
+	opts.Includes = ld
+	s, err := sieve.Compile(ctx, path, src, opts)
 	errs, warns := []diag{}, []diag{}
 	conv := func(e *sieve.CompileError, warning bool) diag {
 		d := diag{Line: e.Line, Column: e.Column, Message: e.Message, warning: warning}
@@ -296,12 +297,6 @@ func loadCLIConfig(path string, need bool) (*config.Config, error) {
 	return config.Load(path)
 }
 
-// cliLayout is where the configuration says Sieve scripts live. Until
-// the configuration has a [sieve] section, Dovecot's defaults apply.
-func cliLayout(cfg *config.Config) scripts.Layout {
-	_ = cfg
-	return scripts.Layout{}
-}
 
 // userPlan looks user up and computes the scripts that run for them.
 func userPlan(ctx context.Context, cfg *config.Config, user string) (scripts.Plan, userdb.Recipient, error) {
@@ -313,7 +308,7 @@ func userPlan(ctx context.Context, cfg *config.Config, user string) (scripts.Pla
 	if err != nil {
 		return scripts.Plan{}, userdb.Recipient{}, fmt.Errorf("user %s: %w", user, err)
 	}
-	plan, err := cliLayout(cfg).Chain(ctx, scriptUser(rcpt))
+	plan, err := scriptLayout(cfg).Chain(ctx, scriptUser(rcpt))
 	return plan, rcpt, err
 }
 

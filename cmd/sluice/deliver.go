@@ -152,9 +152,7 @@ func runDeliver(ctx context.Context, args []string, _, stderr io.Writer) int {
 		LHLO:              "lda",
 		UTF8:              true,
 		Message:           delivery.NewMessage(ldaPrefix(sender, final), spool, hdr),
-	}
-	if o.mailbox != "" {
-		log.Debug("-m is accepted; the agent stores the keep into INBOX", "mailbox", o.mailbox)
+		DefaultMailbox:    o.mailbox, // -m; "" (also -m "") means INBOX
 	}
 	out, err := deliverSafely(ctx, rt.agent, d)
 	var rej *delivery.RejectError

@@ -160,7 +160,7 @@ func dryRun(ctx context.Context, o *testOptions, stdin io.Reader, stdout, stderr
 			roots.Personal = filepath.Dir(o.script)
 		}
 		if roots.Global == "" {
-			roots.Global = cliLayout(cfg).GlobalDir
+			roots.Global = scriptLayout(cfg).GlobalDir
 		}
 		chain = []chainScript{{path: o.script, roots: roots}}
 	}
@@ -286,7 +286,9 @@ func runChain(ctx context.Context, chain []chainScript, in runInput) (*report, i
 			return rep, exitScriptError
 		}
 		ld := &includeLoader{roots: cs.roots}
-		s, err := sieve.Compile(ctx, cs.path, src, sieve.Options{Includes: ld, RecipientDelimiter: in.cfg.Mail.RecipientDelimiter})
+		opts := sieveOptions(in.cfg)
+		opts.Includes = ld
+		s, err := sieve.Compile(ctx, cs.path, src, opts)
 		if err != nil {
 			var ce *sieve.CompileErrors
 			if errors.As(err, &ce) {

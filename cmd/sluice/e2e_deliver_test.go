@@ -107,6 +107,28 @@ func TestE2EDeliver(t *testing.T) {
 		{name: "config error", args: []string{"-c", cfg, "-o", "lmtp.max_recipients=many", "-d", "alice@example.org"}, code: 75, stderr: "lmtp.max_recipients"},
 		{name: "missing config", args: []string{"-c", cfg + ".missing", "-d", "alice@example.org"}, code: 75, stderr: "no such file"},
 		{
+			name: "-m names the default mailbox",
+			args: []string{"-c", cfg, "-o", "mail.autocreate=true", "-m", "Lists", "-d", "alice@example.org"},
+			check: func(t *testing.T) {
+				if n := len(storedMessages(t, filepath.Join(md, ".Lists"))); n != 1 {
+					t.Errorf("%d messages in Lists", n)
+				}
+			},
+		},
+		{
+			name: "-m of a missing mailbox falls back to INBOX",
+			args: []string{"-c", cfg, "-m", "Nowhere", "-d", "alice@example.org", "-f", "fallback@example.com"},
+			check: func(t *testing.T) {
+				found := false
+				for _, m := range storedMessages(t, md) {
+					found = found || strings.HasPrefix(m, "Return-Path: <fallback@example.com>\n")
+				}
+				if !found {
+					t.Error("not in INBOX")
+				}
+			},
+		},
+		{
 			name: "-o overrides the mail location",
 			args: []string{"-c", cfg, "-o", "mail.location=maildir:~/Other", "-d", "alice@example.org"},
 			check: func(t *testing.T) {

@@ -78,7 +78,7 @@ func runExplain(ctx context.Context, cfgPath, user string, stdout, stderr io.Wri
 			code = exitScriptError
 			continue
 		}
-		_, errs, warns := compileScript(ctx, s.Path, src, plan.Includes, cfg.Mail.RecipientDelimiter)
+		_, errs, warns := compileScript(ctx, s.Path, src, plan.Includes, sieveOptions(cfg))
 		if len(errs) == 0 {
 			w.printf("      #%d: exists, readable, compiles (%d warning(s))\n", n, len(warns))
 		} else {

@@ -264,21 +264,11 @@ func newRuntime(cfg *config.Config, log *slog.Logger) (_ *runtimeState, err erro
 	}
 	rt.closers = append(rt.closers, st)
 
-	layout := scripts.Layout{
-		UserScript: cfg.Sieve.UserScript, UserDir: cfg.Sieve.UserDir,
-		Before: cfg.Sieve.Before, After: cfg.Sieve.After,
-		Default: cfg.Sieve.Default, GlobalDir: cfg.Sieve.GlobalDir, LogFile: cfg.Sieve.UserLog,
-	}
+	layout := scriptLayout(cfg)
 	if err := layout.Validate(); err != nil {
 		return nil, fmt.Errorf("[sieve]: %w", err)
 	}
-	cache := delivery.NewScriptCache(sieve.Options{
-		Limits: sieve.Limits{
-			ScriptSize: int(cfg.Sieve.MaxScriptSize), Actions: cfg.Sieve.MaxActions, Redirects: cfg.Sieve.MaxRedirects,
-			VacationMinPeriod: cfg.Vacation.MinPeriod, VacationMaxPeriod: cfg.Vacation.MaxPeriod,
-		},
-		RecipientDelimiter: cfg.Mail.RecipientDelimiter,
-	}, scripts.CacheOptions{MaxScriptSize: cfg.Sieve.MaxScriptSize, Logger: log})
+	cache := delivery.NewScriptCache(sieveOptions(cfg), scripts.CacheOptions{MaxScriptSize: cfg.Sieve.MaxScriptSize, Logger: log})
 	rt.closers = append(rt.closers, cache)
 
 	var sender outbound.Sender = &outbound.SMTPSender{Addr: cfg.Outbound.Relay, HeloName: cfg.Hostname, Timeout: cfg.Outbound.Timeout}
@@ -320,6 +310,28 @@ func newRuntime(cfg *config.Config, log *slog.Logger) (_ *runtimeState, err erro
 		return nil, err
 	}
 	return rt, nil
+}
+
+// scriptLayout is where cfg says each user's Sieve scripts are; serve,
+// deliver, check and test all use it.
+func scriptLayout(cfg *config.Config) scripts.Layout {
+	return scripts.Layout{
+		UserScript: cfg.Sieve.UserScript, UserDir: cfg.Sieve.UserDir,
+		Before: cfg.Sieve.Before, After: cfg.Sieve.After,
+		Default: cfg.Sieve.Default, GlobalDir: cfg.Sieve.GlobalDir, LogFile: cfg.Sieve.UserLog,
+	}
+}
+
+// sieveOptions are the compile options (limits, sub-address delimiter)
+// cfg gives every script.
+func sieveOptions(cfg *config.Config) sieve.Options {
+	return sieve.Options{
+		Limits: sieve.Limits{
+			ScriptSize: int(cfg.Sieve.MaxScriptSize), Actions: cfg.Sieve.MaxActions, Redirects: cfg.Sieve.MaxRedirects,
+			VacationMinPeriod: cfg.Vacation.MinPeriod, VacationMaxPeriod: cfg.Vacation.MaxPeriod,
+		},
+		RecipientDelimiter: cfg.Mail.RecipientDelimiter,
+	}
 }
 
 // openState opens the state store [state] names.
