@@ -92,6 +92,19 @@ type Result struct {
 	// Duplicates are the ids the duplicate test saw (RFC 7352 §3.1): the
 	// delivery side records them only once the message is delivered.
 	Duplicates []DuplicateMark
+	// HeaderEdits are the header changes made by editheader (RFC 5293)
+	// by the end of the run, nil when none: the implicit keep stores the
+	// message with them. An explicit action carries the edits made
+	// before it: see EditsFor. The delivery side applies them
+	// (HeaderEdits.Apply) to the header it received (to the header of
+	// Message when that is set) and streams the body unchanged.
+	HeaderEdits *HeaderEdits
+	// actionEdits are the edits in force when each action was taken.
+	actionEdits map[Action]*HeaderEdits
+	// Message, when not nil, is the new message (header and body) made by
+	// replace or enclose (RFC 5703 §5, §6): it is stored and redirected
+	// instead of the received one.
+	Message []byte
 }
 
 // String describes the result, one action a line, for logs and tests.

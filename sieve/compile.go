@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"strconv"
 	"strings"
 
 	"github.com/foxcpp/go-sieve/lexer"
@@ -80,6 +79,9 @@ type checker struct {
 	// state lets extensions keep per-compilation data (include's list
 	// of loaded scripts ...), keyed by extension name.
 	state map[string]any
+	// enclosing are the commands whose block is being checked, the
+	// innermost last (foreverypart's break and extracttext look at it).
+	enclosing []*node
 }
 
 func (c *checker) errorf(pos Pos, format string, args ...any) {
@@ -108,9 +110,9 @@ func Compile(ctx context.Context, name string, src []byte, opts Options) (*Scrip
 		c.errorf(Pos{Script: name, Line: 1, Column: 1}, "script is too large (%d bytes, max %d)", len(src), limits.ScriptSize)
 		return nil, &CompileErrors{Errors: c.errs}
 	}
-	cmds, perr := parse(name, src, limits)
-	if perr != nil {
-		return nil, &CompileErrors{Errors: []*CompileError{perr}}
+	cmds, perrs := parseAll(name, src, limits)
+	if perrs != nil {
+		return nil, &CompileErrors{Errors: perrs, parse: true}
 	}
 	prog := c.block(cmds, 0, true)
 	if len(c.errs) > 0 {
@@ -133,43 +135,6 @@ func Compile(ctx context.Context, name string, src []byte, opts Options) (*Scrip
 
 var posPrefix = regexp.MustCompile(`^(\d+):(\d+): `)
 
-// parse runs the go-sieve lexer and parser and converts their error into a
-// positioned CompileError.
-func parse(name string, src []byte, limits Limits) ([]parser.Cmd, *CompileError) {
-	text, perr := prelex(string(src))
-	if perr != nil {
-		perr.Script = name
-		return nil, perr
-	}
-	if !strings.HasSuffix(text, "\n") {
-		// The lexer peeks four bytes after a "t"; give it room.
-		text += "\n"
-	}
-	toks, err := lexer.Lex(strings.NewReader(text), &lexer.Options{Filename: name})
-	if err == nil {
-		var cmds []parser.Cmd
-		cmds, err = parser.Parse(lexer.NewStream(toks), &parser.Options{
-			MaxBlockNesting: limits.Nesting,
-			MaxTestNesting:  limits.Nesting,
-		})
-		if err == nil {
-			return cmds, nil
-		}
-	}
-	msg := err.Error()
-	pos := Pos{Script: name, Line: 1, Column: 1}
-	if m := posPrefix.FindStringSubmatch(msg); m != nil {
-		pos.Line, _ = strconv.Atoi(m[1])
-		pos.Column, _ = strconv.Atoi(m[2])
-		msg = msg[len(m[0]):]
-	}
-	msg = strings.TrimPrefix(msg, "go-sieve/lexer: ")
-	if errors.Is(err, errUnexpectedEOF) {
-		msg = "unexpected end of script"
-	}
-	return nil, &CompileError{Pos: pos, Message: msg}
-}
-
 var errUnexpectedEOF = errors.New("unexpected EOF")
 
 func (c *checker) pos(p lexer.Position) Pos {
@@ -181,13 +146,18 @@ func (c *checker) block(cmds []parser.Cmd, depth int, top bool) []*node {
 	var out []*node
 	var chainTail *node // last if/elsif that may take an elsif/else
 	requireOK := top
+	prevID := "" // the command before this one, valid or not
 	for i := range cmds {
 		cmd := &cmds[i]
 		id := strings.ToLower(cmd.Id)
 		pos := c.pos(cmd.Position)
+		prev := prevID
+		prevID = id
 		if id == "require" {
 			if !requireOK {
+				// Like Pigeonhole, a misplaced require loads nothing.
 				c.errorf(pos, "require commands can only be placed at top level at the beginning of the file")
+				continue
 			}
 			c.require(cmd, pos)
 			continue
@@ -196,11 +166,15 @@ func (c *checker) block(cmds []parser.Cmd, depth int, top bool) []*node {
 		n := c.command(cmd, depth)
 		switch id {
 		case "elsif", "else":
-			if chainTail == nil {
-				c.errorf(pos, "%s is not preceded by if or elsif", id)
+			// RFC 5228 §3.1: elsif and else follow an if or elsif. As in
+			// Pigeonhole, only the command's name counts, so an orphan
+			// chain "elsif ... elsif ... else" is one error.
+			if prev != "if" && prev != "elsif" {
+				c.errorf(pos, "the %s command must follow an if or elsif command", id)
+				chainTail = nil
 				continue
 			}
-			if n != nil {
+			if chainTail != nil && n != nil {
 				chainTail.next = n
 			}
 			chainTail = nil
@@ -255,8 +229,8 @@ func (c *checker) command(cmd *parser.Cmd, depth int) *node {
 	spec, ok := c.lang.commands[id]
 	if !ok {
 		if _, isTest := c.lang.tests[id]; isTest {
-			c.errorf(pos, "'%s' is a test, not a command", id)
-		} else {
+			c.errorf(pos, "cannot use test '%s' as a command", id)
+		} else if c.firstTime("command " + id) {
 			c.errorf(pos, "unknown command '%s'", id)
 		}
 		return nil
@@ -264,22 +238,28 @@ func (c *checker) command(cmd *parser.Cmd, depth int) *node {
 	if !c.enabled(spec, pos, "command") {
 		return nil
 	}
+	// Like Pigeonhole: the arguments and the tests are always checked,
+	// the block only when both are valid, and the command's own check
+	// only when all three are.
 	n := &node{spec: spec, pos: pos}
-	before := len(c.errs)
-	c.args(n, cmd.Args)
-	argsOK := len(c.errs) == before
-	c.subtests(n, cmd.Tests, depth)
+	ok = c.args(n, cmd.Args)
+	ok = c.subtests(n, cmd.Tests, depth) && ok
 	switch {
+	case !ok:
 	case spec.block && cmd.Block == nil:
 		c.errorf(pos, "the %s command requires a block", id)
+		ok = false
 	case !spec.block && cmd.Block != nil:
 		c.errorf(pos, "the %s command does not take a block", id)
-	case spec.block && c.ihaveSkips(n):
-		// RFC 5463 §4: a block guarded by ihave of a missing capability is never compiled.
-	case spec.block:
-		n.block = c.block(cmd.Block, depth+1, false)
+		ok = false
 	}
-	if spec.check != nil && argsOK {
+	if spec.block && cmd.Block != nil && !c.ihaveSkips(n) {
+		// RFC 5463 §4: a block guarded by ihave of a missing capability is never compiled.
+		c.enclosing = append(c.enclosing, n)
+		n.block = c.block(cmd.Block, depth+1, false)
+		c.enclosing = c.enclosing[:len(c.enclosing)-1]
+	}
+	if spec.check != nil && ok {
 		spec.check(c, n)
 	}
 	return n
@@ -289,7 +269,9 @@ func (c *checker) command(cmd *parser.Cmd, depth int) *node {
 func (c *checker) enabled(spec *commandSpec, pos Pos, what string) bool {
 	owner := c.lang.owner[spec]
 	if owner != nil && owner.name != "" && !c.required[owner.name] {
-		c.errorf(pos, "%s '%s' requires the '%s' extension (missing require)", what, spec.name, owner.name)
+		if c.firstTime(what + " " + spec.name) {
+			c.errorf(pos, "%s '%s' requires the '%s' extension (missing require)", what, spec.name, owner.name)
+		}
 		return false
 	}
 	return true
@@ -301,8 +283,8 @@ func (c *checker) test(t *parser.Test, depth int) *node {
 	spec, ok := c.lang.tests[id]
 	if !ok {
 		if _, isCmd := c.lang.commands[id]; isCmd {
-			c.errorf(pos, "'%s' is a command, not a test", id)
-		} else {
+			c.errorf(pos, "cannot use command '%s' as a test", id)
+		} else if c.firstTime("test " + id) {
 			c.errorf(pos, "unknown test '%s'", id)
 		}
 		return nil
@@ -311,33 +293,53 @@ func (c *checker) test(t *parser.Test, depth int) *node {
 		return nil
 	}
 	n := &node{spec: spec, pos: pos}
-	before := len(c.errs)
-	c.args(n, t.Args)
-	argsOK := len(c.errs) == before
-	c.subtests(n, t.Tests, depth)
-	if spec.check != nil && argsOK {
+	ok = c.args(n, t.Args)
+	ok = c.subtests(n, t.Tests, depth) && ok
+	if spec.check != nil && ok {
 		spec.check(c, n)
 	}
-	if argsOK {
+	if ok {
 		c.extChecks(n) // tags added by extensions (:index ...), :regex keys
 	}
 	return n
 }
 
-func (c *checker) subtests(n *node, tests []parser.Test, depth int) {
+// subtests checks the tests of n and reports whether their number is
+// right.
+func (c *checker) subtests(n *node, tests []parser.Test, depth int) bool {
+	ok := true
 	switch n.spec.tests {
 	case testsNone:
-		if len(tests) > 0 {
-			c.errorf(n.pos, "the %s %s does not take tests", n.spec.name, n.kind())
+		if len(tests) == 0 {
+			return true
 		}
-		return
+		// Typos parse as tests; say what Pigeonhole says about them.
+		id := strings.ToLower(tests[0].Id)
+		_, isTest := c.lang.tests[id]
+		switch {
+		case c.isTagName(n, id):
+			// "address matches ..." for "address :matches ..."
+			c.errorf(n.pos, "missing colon ':' before ':%s' tag in %s %s", id, n.spec.name, n.kind())
+		case !isTest && n.kind() == "command":
+			// "fileinto "x" keep;" or "else if ..."
+			c.errorf(n.pos, "missing semicolon ';' after %s command", n.spec.name)
+		default:
+			c.errorf(n.pos, "the %s %s accepts no sub-tests, but tests are specified", n.spec.name, n.kind())
+		}
+		return false
 	case testsOne:
-		if len(tests) != 1 {
-			c.errorf(n.pos, "the %s %s expects exactly one test", n.spec.name, n.kind())
+		switch {
+		case len(tests) == 0:
+			c.errorf(n.pos, "the %s %s requires one sub-test, but none is specified", n.spec.name, n.kind())
+			ok = false
+		case len(tests) > 1:
+			c.errorf(n.pos, "the %s %s requires one sub-test, but a list of tests is specified", n.spec.name, n.kind())
+			ok = false
 		}
 	case testsList:
 		if len(tests) == 0 {
-			c.errorf(n.pos, "the %s test expects a list of tests", n.spec.name)
+			c.errorf(n.pos, "the %s test requires a list of sub-tests, but none is specified", n.spec.name)
+			ok = false
 		}
 	}
 	for i := range tests {
@@ -345,6 +347,7 @@ func (c *checker) subtests(n *node, tests []parser.Test, depth int) {
 			n.tests = append(n.tests, t)
 		}
 	}
+	return ok
 }
 
 func (n *node) kind() string {
@@ -352,182 +355,6 @@ func (n *node) kind() string {
 		return "test"
 	}
 	return "command"
-}
-
-// tagDef is a tag resolved for one node.
-type tagDef struct {
-	spec  tagSpec
-	group string
-	mt    *matchType
-	ap    *addressPart
-}
-
-// lookupTag finds what a tag means on this node, checking that its
-// extension was required.
-func (c *checker) lookupTag(n *node, name string, pos Pos) (*tagDef, bool) {
-	for _, t := range n.spec.tags {
-		if t.name == name {
-			return &tagDef{spec: t}, true
-		}
-	}
-	for _, g := range n.spec.groups {
-		switch g {
-		case groupComparator:
-			if name == "comparator" {
-				return &tagDef{spec: tagSpec{name: name, arg: argString}, group: g}, true
-			}
-		case groupMatchType:
-			if mt, ok := c.lang.matches[name]; ok {
-				if mt.ext != "" && !c.required[mt.ext] {
-					c.errorf(pos, "match type :%s requires the '%s' extension", name, mt.ext)
-					return &tagDef{spec: tagSpec{name: name, arg: mt.arg}}, false
-				}
-				return &tagDef{spec: tagSpec{name: name, arg: mt.arg}, group: g, mt: mt}, true
-			}
-		case groupModifier:
-			if m, ok := c.lang.mods[name]; ok {
-				return &tagDef{spec: tagSpec{name: m.name}}, true
-			}
-		case groupAddressPart:
-			if ap, ok := c.lang.aparts[name]; ok {
-				if ap.ext != "" && !c.required[ap.ext] {
-					c.errorf(pos, "address part :%s requires the '%s' extension", name, ap.ext)
-					return nil, false
-				}
-				return &tagDef{spec: tagSpec{name: name}, group: g, ap: ap}, true
-			}
-		}
-	}
-	for _, t := range c.lang.tags[n.spec.name] {
-		if t.tag.name == name {
-			if t.ext.name != "" && !c.required[t.ext.name] {
-				c.errorf(pos, "tag :%s of %s requires the '%s' extension", name, n.spec.name, t.ext.name)
-				return &tagDef{spec: t.tag}, false
-			}
-			return &tagDef{spec: t.tag}, true
-		}
-	}
-	c.errorf(pos, "unknown tagged argument ':%s' for the %s %s", name, n.spec.name, n.kind())
-	return nil, false
-}
-
-// args checks the tagged and positional arguments of n.
-func (c *checker) args(n *node, args []parser.Arg) {
-	n.tags = map[string]*argValue{}
-	groupSeen := map[string]string{}
-	var positional []parser.Arg
-	for i := 0; i < len(args); i++ {
-		ta, ok := args[i].(parser.TagArg)
-		if !ok {
-			positional = append(positional, args[i])
-			continue
-		}
-		name := strings.ToLower(ta.Value)
-		pos := c.pos(ta.Position)
-		def, ok := c.lookupTag(n, name, pos)
-		if !ok {
-			// Skip the value of a known tag that cannot be used here.
-			if def != nil && def.spec.arg != argNone && i+1 < len(args) {
-				if _, isTag := args[i+1].(parser.TagArg); !isTag {
-					i++
-				}
-			}
-			continue
-		}
-		var val *argValue
-		if def.spec.arg != argNone {
-			if i+1 >= len(args) {
-				c.errorf(pos, "tag :%s of the %s %s requires a %s argument", name, n.spec.name, n.kind(), def.spec.arg)
-				continue
-			}
-			if _, isTag := args[i+1].(parser.TagArg); isTag {
-				c.errorf(pos, "tag :%s of the %s %s requires a %s argument", name, n.spec.name, n.kind(), def.spec.arg)
-				continue
-			}
-			i++
-			val = c.value(args[i], def.spec.arg, fmt.Sprintf("the :%s tag of the %s %s", name, n.spec.name, n.kind()))
-			if val == nil {
-				continue
-			}
-		}
-		if def.group != "" {
-			if prev, dup := groupSeen[def.group]; dup {
-				c.errorf(pos, "multiple %s arguments for the %s %s (:%s and :%s)", def.group, n.spec.name, n.kind(), prev, name)
-				continue
-			}
-			groupSeen[def.group] = name
-			switch {
-			case def.mt != nil:
-				n.match = c.matchSpecOf(n)
-				n.match.typ = def.mt
-				if val != nil {
-					n.match.arg = val.list[0].lit
-				}
-			case def.ap != nil:
-				n.apart = def.ap
-			case def.group == groupComparator:
-				m := c.matchSpecOf(n)
-				cname := val.list[0].String()
-				cmp, ok := c.lang.cmps[cname]
-				switch {
-				case !ok:
-					c.errorf(val.pos, "unknown comparator '%s'", cname)
-				case cmp.ext != "" && !c.required[cmp.ext]:
-					c.errorf(val.pos, "comparator '%s' requires the '%s' extension", cname, cmp.ext)
-				default:
-					m.cmp = cmp
-				}
-			}
-			n.tags[name] = val
-			continue
-		}
-		if _, dup := n.tags[name]; dup {
-			c.errorf(pos, "tag :%s given more than once to the %s %s", name, n.spec.name, n.kind())
-			continue
-		}
-		for _, other := range def.spec.conflicts {
-			if n.has(other) {
-				c.errorf(pos, "tags :%s and :%s of the %s %s cannot be combined", other, name, n.spec.name, n.kind())
-			}
-		}
-		n.tags[name] = val
-	}
-	want := n.spec.positional
-	if d := len(want) - len(positional); d > 0 && d <= n.spec.optional {
-		want = want[d:]
-	}
-	if len(positional) != len(want) {
-		switch {
-		case len(positional) < len(want):
-			c.errorf(n.pos, "the %s %s expects %d positional argument(s), but %d were given", n.spec.name, n.kind(), len(n.spec.positional)-n.spec.optional, len(positional))
-		default:
-			c.errorf(c.pos(argPos(positional[len(want)])), "the %s %s expects %d positional argument(s), but %d were given", n.spec.name, n.kind(), len(n.spec.positional), len(positional))
-		}
-	}
-	for i, a := range positional {
-		if i >= len(want) {
-			break
-		}
-		v := c.value(a, want[i], fmt.Sprintf("argument %d of the %s %s", i+1, n.spec.name, n.kind()))
-		if v != nil {
-			n.args = append(n.args, v)
-		}
-	}
-	if len(n.args) != len(want) {
-		// Keep the node consistent for later checks: errors were reported.
-		for len(n.args) < len(want) {
-			n.args = append(n.args, &argValue{pos: n.pos, kind: want[len(n.args)], list: []*tmpl{constTmpl("")}})
-		}
-	}
-	if hasGroup(n.spec, groupMatchType) || hasGroup(n.spec, groupComparator) {
-		m := c.matchSpecOf(n)
-		if m.typ.check != nil {
-			m.typ.check(c, n.pos, m)
-		}
-	}
-	if hasGroup(n.spec, groupAddressPart) && n.apart == nil {
-		n.apart = apAll
-	}
 }
 
 func hasGroup(s *commandSpec, g string) bool {
@@ -561,35 +388,4 @@ func argPos(a parser.Arg) lexer.Position {
 		return a.Position
 	}
 	return lexer.Position{}
-}
-
-// value converts one parser argument into the expected kind.
-func (c *checker) value(a parser.Arg, want argKind, what string) *argValue {
-	pos := c.pos(argPos(a))
-	got := argNumber
-	switch a := a.(type) {
-	case parser.StringArg:
-		if want == argString || want == argStringList {
-			return &argValue{pos: pos, kind: want, list: []*tmpl{c.compileString(a.Value, pos)}}
-		}
-		got = argString
-	case parser.StringListArg:
-		if want == argStringList {
-			v := &argValue{pos: pos, kind: want}
-			for _, s := range a.Value {
-				v.list = append(v.list, c.compileString(s, pos))
-			}
-			return v
-		}
-		if want == argString && len(a.Value) == 1 {
-			return &argValue{pos: pos, kind: want, list: []*tmpl{c.compileString(a.Value[0], pos)}}
-		}
-		got = argStringList
-	case parser.NumberArg:
-		if want == argNumber {
-			return &argValue{pos: pos, kind: want, num: int64(a.Value)}
-		}
-	}
-	c.errorf(pos, "%s expects a %s, but a %s was found", what, want, got)
-	return nil
 }

@@ -14,6 +14,9 @@
 //   - RFC 5231 relational
 //   - RFC 5233 subaddress
 //   - RFC 3894 copy
+//   - RFC 5293 editheader (Result.HeaderEdits; later tests see the edits)
+//   - RFC 5703 mime, foreverypart (and break), extracttext, replace and
+//     enclose (Result.Message); replace works on the whole message only
 //
 // Scripts are parsed with the lexer and parser of
 // github.com/foxcpp/go-sieve; the checks, the compiled program and its

@@ -36,6 +36,11 @@ type Warning = CompileError
 // source order.
 type CompileErrors struct {
 	Errors []*CompileError
+
+	// parse is set when the script could not be parsed at all, so no
+	// command was checked (Pigeonhole's "parse failed" rather than
+	// "validation failed").
+	parse bool
 }
 
 func (e *CompileErrors) Error() string {

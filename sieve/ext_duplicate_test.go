@@ -92,8 +92,8 @@ func TestDuplicateTrackerError(t *testing.T) {
 
 func TestDuplicateErrors(t *testing.T) {
 	for src, want := range map[string]string{
-		`require "duplicate"; duplicate;`:                                "is a test, not a command",
-		`require "duplicate"; if duplicate "x" {}`:                       "expects 0 positional",
+		`require "duplicate"; duplicate;`:                                "cannot use test 'duplicate' as a command",
+		`require "duplicate"; if duplicate "x" {}`:                       "requires 0 positional",
 		`require "duplicate"; if duplicate :header "X" :uniqueid "Y" {}`: "cannot be combined",
 		`require "duplicate"; if duplicate :seconds "a" {}`:              "expects a number",
 		`require "duplicate"; if duplicate :handle ["a", "b"] {}`:        "expects a string",

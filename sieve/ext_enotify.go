@@ -115,7 +115,7 @@ var extEnotify = &extension{
 			groups: []string{groupComparator, groupMatchType}, eval: evalNotifyMethodCapability},
 	},
 	// RFC 5435 §7: precedence 15, between :quotewildcard and :length.
-	modifiers: []*modifier{{name: "encodeurl", precedence: 15, apply: encodeURL}},
+	modifiers: []*modifier{{name: "encodeurl", precedence: 15, apply: encodeURL, truncate: truncateEncoded}},
 }
 
 func checkNotify(c *checker, n *node) {

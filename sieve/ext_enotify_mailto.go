@@ -172,3 +172,26 @@ func encodeURL(s string) string {
 	}
 	return b.String()
 }
+
+// truncateEncoded cuts the output of encodeURL to at most n bytes at the
+// end of an encoded character, never inside a %XX escape nor between the
+// escapes of one UTF-8 character, as Pigeonhole does.
+func truncateEncoded(s string, n int) string {
+	end := 0
+	for i := 0; i < len(s); {
+		w := 1
+		if s[i] == '%' {
+			w = 3
+			// Continuation bytes (%80-%BF) belong to the character.
+			for i+w+2 < len(s) && s[i+w] == '%' && (s[i+w+1] == '8' || s[i+w+1] == '9' || s[i+w+1] == 'A' || s[i+w+1] == 'B') {
+				w += 3
+			}
+		}
+		if i+w > n {
+			break
+		}
+		i += w
+		end = i
+	}
+	return s[:end]
+}

@@ -190,9 +190,9 @@ func compileIncluded(c *checker, key scriptKey, src []byte) (*Script, bool) {
 		c.errorf(Pos{Script: key.name, Line: 1, Column: 1}, "script is too large (%d bytes, max %d)", len(src), c.limits.ScriptSize)
 		return nil, false
 	}
-	cmds, perr := parse(key.name, src, c.limits)
-	if perr != nil {
-		c.errs = append(c.errs, perr)
+	cmds, perrs := parseAll(key.name, src, c.limits)
+	if perrs != nil {
+		c.errs = append(c.errs, perrs...)
 		return nil, false
 	}
 	prog := sub.block(cmds, 0, true)

@@ -116,7 +116,7 @@ func TestSpamtestErrors(t *testing.T) {
 		`require "spamtest"; if spamtest :percent "3" {}`:                           "only accepts the :percent argument when the spamtestplus",
 		`require "virustest"; if spamtest "3" {}`:                                   "requires the 'spamtest' extension",
 		`if virustest "3" {}`:                                                       "requires the 'virustest' extension",
-		`require "spamtest"; if spamtest :matches :comparator "i;ascii-casemap" {}`: "expects 1 positional",
+		`require "spamtest"; if spamtest :matches :comparator "i;ascii-casemap" {}`: "requires 1 positional",
 	} {
 		if got := ext4CompileErr(t, src); !strings.Contains(got, want) {
 			t.Errorf("%s: error = %q, want %q", src, got, want)

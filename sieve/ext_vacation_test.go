@@ -129,7 +129,7 @@ func TestVacationErrors(t *testing.T) {
 		{"bad from", `require "vacation"; vacation :from "not an address" "x";`, "test:1:36: specified :from address"},
 		{"days and seconds", `require "vacation-seconds"; vacation :days 1 :seconds 5 "x";`, "cannot be combined"},
 		{"seconds without require", `require "vacation"; vacation :seconds 5 "x";`, "requires the 'vacation-seconds' extension"},
-		{"no reason", `require "vacation"; vacation :days 2;`, "expects 1 positional"},
+		{"no reason", `require "vacation"; vacation :days 2;`, "requires 1 positional"},
 		{"flags without fcc", `require ["vacation", "fcc", "imap4flags"]; vacation :flags "\\Seen" "x";`, "requires the :fcc tag"},
 		{"fcc without require", `require "vacation"; vacation :fcc "Sent" "x";`, "requires the 'fcc' extension"},
 		{"create needs mailbox", `require ["vacation", "fcc"]; vacation :fcc "Sent" :create "x";`, "requires the 'mailbox' extension"},

@@ -15,6 +15,9 @@ type modifier struct {
 	// precedence cannot be combined.
 	precedence int
 	apply      func(string) string
+	// truncate, when set, cuts the modifier's output to the variable size
+	// limit without breaking what it built (a %XX escape).
+	truncate func(s string, n int) string
 }
 
 var coreModifiers = []*modifier{
@@ -83,9 +86,20 @@ type setData struct {
 	mods []*modifier // sorted by decreasing precedence
 }
 
+// maxVariableName bounds the length of a variable name, as in Pigeonhole.
+const maxVariableName = 64
+
 func checkSet(c *checker, n *node) {
-	if s, ok := n.args[0].constStrings(); ok && !validVariableName(s[0]) {
-		c.errorf(n.args[0].pos, "invalid variable name '%s'", s[0])
+	// RFC 5229 §4: the name is an identifier, written as such: a name
+	// built from variables ("${frop}") is refused, as Pigeonhole does.
+	name := n.args[0].list[0].source()
+	switch {
+	case !n.args[0].list[0].constant || !validVariableName(name):
+		c.errorf(n.args[0].pos, "invalid variable name '%s'", name)
+	case len(name) > maxVariableName:
+		c.errorf(n.args[0].pos, "invalid variable name '%s...': longer than %d characters", name[:maxVariableName], maxVariableName)
+	default:
+		c.declareVariable(n.args[0].pos, name)
 	}
 	d := &setData{}
 	for name := range n.tags {
@@ -117,6 +131,9 @@ func runSet(e *exec, n *node) error {
 	v := e.str(n.args[1])
 	for _, m := range n.data.(*setData).mods {
 		v = m.apply(v)
+		if m.truncate != nil && len(v) > e.s.limits.VariableSize {
+			v = m.truncate(v, e.s.limits.VariableSize)
+		}
 	}
 	return e.setVar(name, v)
 }
@@ -128,3 +145,42 @@ func (e errInvalidVariable) Error() string { return "invalid variable name '" + 
 // validVariableName reports whether s names a plain variable (RFC 5229
 // §3: an identifier; namespaced names belong to extensions).
 func validVariableName(s string) bool { return isIdentifier(s) || isGlobalName(s) }
+
+// declareVariable counts the distinct variables a script sets, so that a
+// script setting more than Limits.Variables fails to compile (once) rather
+// than at run time.
+func (c *checker) declareVariable(pos Pos, name string) {
+	if isGlobalName(name) {
+		return
+	}
+	key := "variables-declared " + c.name
+	seen, _ := c.state[key].(map[string]bool)
+	if seen == nil {
+		seen = map[string]bool{}
+		c.state[key] = seen
+	}
+	name = strings.ToLower(name)
+	if seen[name] {
+		return
+	}
+	seen[name] = true
+	if len(seen) == c.limits.Variables+1 {
+		c.errorf(pos, "declaration of new variable '%s' exceeds the limit (max variables: %d)", name, c.limits.Variables)
+	}
+}
+
+// source is the template as written: literal text and ${name} references.
+func (t *tmpl) source() string {
+	if t.constant {
+		return t.lit
+	}
+	var b strings.Builder
+	for _, p := range t.parts {
+		if p.ref == "" {
+			b.WriteString(p.lit)
+			continue
+		}
+		b.WriteString("${" + p.ref + "}")
+	}
+	return b.String()
+}

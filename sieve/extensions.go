@@ -73,6 +73,7 @@ var registry = []*extension{
 	extRegex,
 	extInclude,
 	extVacation, extVacationCommand, extVacationSeconds, extEnotify, extDuplicate, extSpamtest, extSpamtestplus, extSpamtestTest, extVirustest, extSpecialUse, extMboxMetadata, extServerMetadata, extMailboxID, extFcc, extExtlists,
+	extEditheader, extForeverypart, extMime, extExtracttext, extReplace, extEnclose,
 }
 
 // Capabilities returns the capability strings real scripts may require,

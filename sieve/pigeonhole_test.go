@@ -133,7 +133,7 @@ func runSvtest(ctx context.Context, path string, exp map[string]expectation) []b
 			s.skip[name] = e.reason
 		}
 	}
-	_, runErr := sc.Run(ctx, &Input{Message: s.msg, Envelope: s.env, Services: s})
+	_, runErr := sc.Run(ctx, &Input{Message: s.msg, Envelope: s.env, Services: s, Environment: suiteEnvironment})
 	results := s.blocks
 	done := map[string]bool{}
 	for _, b := range results {

@@ -95,6 +95,8 @@ func (s *Script) Run(ctx context.Context, in *Input) (res *Result, err error) {
 
 func (e *exec) result() *Result {
 	r := &Result{Actions: e.actions, ImplicitKeep: e.implicitKeep, Duplicates: e.duplicateMarks()}
+	r.HeaderEdits, r.Message = e.currentEdits(), e.replacement()
+	r.actionEdits = e.actionEdits()
 	if e.implicitKeep {
 		r.ImplicitKeepFlags = append([]string(nil), e.flags...)
 	}
@@ -131,6 +133,7 @@ func (e *exec) runCommand(n *node) error {
 	e.cur = n
 	e.traceCommand(n)
 	err := n.spec.run(e, n)
+	e.snapshotEdits() // an action sees the edits made before it (editheader)
 	if err == nil || errors.Is(err, errStop) {
 		return err
 	}
@@ -145,7 +148,13 @@ func (e *exec) runCommand(n *node) error {
 func (e *exec) eval(n *node) (bool, error) {
 	e.step()
 	e.cur = n
-	ok, err := n.spec.eval(e, n)
+	var ok bool
+	var err error
+	if n.has("mime") {
+		ok, err = evalMime(e, n) // RFC 5703 §4: the test looks at MIME parts
+	} else {
+		ok, err = n.spec.eval(e, n)
+	}
 	e.traceTest(n, ok, err)
 	if err != nil {
 		var re *RuntimeError

@@ -54,7 +54,10 @@ type commandSpec struct {
 	// variable list).
 	positional []argKind
 	optional   int
-	tags       []tagSpec
+	// argNames names the positional arguments in error messages, as
+	// Pigeonhole does ("header names", "key list"); it may be short.
+	argNames []string
+	tags     []tagSpec
 	// groups lists the shared tag groups accepted (comparator,
 	// match-type, address-part).
 	groups []string

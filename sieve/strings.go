@@ -252,6 +252,11 @@ func (c *checker) compileString(s string, pos Pos) *tmpl {
 	// Merge adjacent literals.
 	merged := parts[:0]
 	for _, p := range parts {
+		if p.num > c.limits.MatchVariables {
+			// Like Pigeonhole, a match variable that can never be set is
+			// an error, not an empty string.
+			c.errorf(pos, "match value index %d out of range (max: %d)", p.num, c.limits.MatchVariables)
+		}
 		if p.ref == "" && len(merged) > 0 && merged[len(merged)-1].ref == "" {
 			merged[len(merged)-1].lit += p.lit
 			continue

@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/mail"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -25,6 +27,8 @@ type suite struct {
 	binaries map[string]*Script
 	errors   []string
 	config   map[string]string
+	// metadata holds test_imap_metadata_set entries by mailbox and name.
+	metadata map[string]string
 	// skip lists block names not to run; blocks records outcomes.
 	skip   map[string]string
 	blocks []blockResult
@@ -51,6 +55,13 @@ type blockResult struct {
 }
 
 var _ Services = (*suite)(nil)
+
+// suiteEnvironment is what the environment extension (RFC 5183) answers
+// in Pigeonhole's test suite, which checks it: the suite runs as
+// Pigeonhole at a mail store. sluice itself answers "sluice" and "MDA"
+// (delivery sets Input.Environment); these values only show that a
+// caller's items override the defaults.
+var suiteEnvironment = map[string]string{"name": "Pigeonhole Sieve", "location": "MS"}
 
 func (*suite) Now() time.Time { return time.Now() }
 
@@ -94,8 +105,27 @@ var testsuiteExtensions []*extension
 
 func init() { testsuiteExtensions = []*extension{extTestsuite} }
 
+// options are the compile options of the suite's scripts: the includes of
+// Pigeonhole's layout (included/ and included-global/ beside the .svtest
+// file) and the limits set with test_config_set.
 func (s *suite) options() Options {
-	return Options{extra: testsuiteExtensions}
+	o := Options{
+		extra:    testsuiteExtensions,
+		Includes: dirLoader{personal: filepath.Join(s.dir, "included"), global: filepath.Join(s.dir, "included-global")},
+	}
+	o.Limits.Includes = s.configInt("sieve_include_max_includes")
+	o.Limits.IncludeDepth = s.configInt("sieve_include_max_nesting_depth")
+	o.Limits.VariableSize = s.configInt("sieve_variables_max_variable_size")
+	return o
+}
+
+// configInt reads a numeric test_config_set setting; 0 when unset.
+func (s *suite) configInt(key string) int {
+	n, err := strconv.Atoi(s.config[key])
+	if err != nil {
+		return 0
+	}
+	return n
 }
 
 // refresh makes the running exec see the suite's message and envelope.
@@ -157,8 +187,14 @@ var extTestsuite = &extension{
 			return nil
 		}},
 		{name: "test_config_reload", tags: []tagSpec{{name: "extension", arg: argString}}, run: func(e *exec, n *node) error {
-			if d, ok := suiteOf(e).config["recipient_delimiter"]; ok && d != "" {
+			s := suiteOf(e)
+			if d, ok := s.config["recipient_delimiter"]; ok && d != "" {
 				e.delim = d
+			}
+			// The running suite script sees limits set since it was
+			// compiled, as Pigeonhole's reloaded extensions do.
+			if n := s.configInt("sieve_variables_max_variable_size"); n > 0 {
+				e.s.limits.VariableSize = n
 			}
 			return nil
 		}},
@@ -278,6 +314,7 @@ func runTestSet(e *exec, n *node) error {
 			return err
 		}
 		s.msg = m
+		s.env.Sender, s.env.Recipient = messageEnvelope(m)
 	case "envelope.from":
 		s.env.Sender = addr
 	case "envelope.to":
@@ -291,6 +328,34 @@ func runTestSet(e *exec, n *node) error {
 	}
 	s.refresh(e)
 	return nil
+}
+
+// messageEnvelope derives the envelope of a message set with test_set as
+// Pigeonhole's test suite does: the sender from Return-Path, Sender or
+// From, the recipient from Envelope-To or To, with fixed defaults.
+func messageEnvelope(m Message) (sender, recipient string) {
+	first := func(def string, names ...string) string {
+		for _, name := range names {
+			for _, v := range m.Header(name) {
+				if a := firstAddress(v); a != "" {
+					return a
+				}
+			}
+		}
+		return def
+	}
+	return first("sender@example.com", "Return-Path", "Sender", "From"),
+		first("recipient@example.com", "Envelope-To", "To")
+}
+
+// firstAddress is the first address of a header value, "" when there is
+// none.
+func firstAddress(v string) string {
+	list, err := mail.ParseAddressList(strings.TrimSpace(v))
+	if err != nil || len(list) == 0 {
+		return ""
+	}
+	return list[0].Address
 }
 
 func testMessage(e *exec, n *node) bool {
@@ -319,6 +384,15 @@ func testMessage(e *exec, n *node) bool {
 	return true
 }
 
+// summaryError is the closing error Pigeonhole's compiler adds after the
+// errors it found, which its test_error counts like the others.
+func summaryError(ce *CompileErrors) string {
+	if ce.parse {
+		return "parse failed"
+	}
+	return "validation failed"
+}
+
 func evalScriptCompile(e *exec, n *node) (bool, error) {
 	s := suiteOf(e)
 	path := filepath.Join(s.dir, e.str(n.args[0]))
@@ -340,6 +414,7 @@ func evalScriptCompile(e *exec, n *node) (bool, error) {
 					s.missing = m[1]
 				}
 			}
+			s.errors = append(s.errors, summaryError(ce))
 		}
 		return false, nil
 	}
@@ -355,7 +430,7 @@ func evalScriptRun(e *exec, n *node) (bool, error) {
 	if s.script == nil {
 		return false, nil
 	}
-	res, err := s.script.Run(e.ctx, &Input{Message: s.msg, Envelope: s.env, Services: s, RecipientDelimiter: s.config["recipient_delimiter"]})
+	res, err := s.script.Run(e.ctx, &Input{Message: s.msg, Envelope: s.env, Services: s, Environment: suiteEnvironment, RecipientDelimiter: s.config["recipient_delimiter"]})
 	if err != nil {
 		s.errors = append(s.errors, err.Error())
 		return false, nil
@@ -408,15 +483,22 @@ func evalResultExecute(e *exec, n *node) (bool, error) {
 		case *FileInto:
 			store(a.Mailbox, a.Flags, a.Create)
 		case *Redirect:
-			hdr := "X-Sieve-Redirected-From: " + parsePath(s.env.Recipient).String() + "\r\n"
-			s.outbox = append(s.outbox, stored{msg: append([]byte(hdr), raw...), env: StaticEnvelope{Sender: s.env.Sender, Recipient: a.Address}})
+			s.sendRedirect(a, raw)
 		case *Reject:
-			if s.env.Sender == "" {
-				continue
+			if err := s.sendReject(a, raw); err != nil {
+				s.errors = append(s.errors, err.Error())
+				ok = false
 			}
-			bounce := "From: Mail Delivery Subsystem <postmaster@example.org>\r\nTo: <" + s.env.Sender + ">\r\n" +
-				"Subject: Rejected: message\r\nAuto-Submitted: auto-replied (rejected)\r\n\r\n" + a.Reason + "\r\n"
-			s.outbox = append(s.outbox, stored{msg: []byte(bounce), env: StaticEnvelope{Recipient: s.env.Sender}})
+		case *Vacation:
+			if err := s.sendVacation(a, raw); err != nil {
+				s.errors = append(s.errors, err.Error())
+				ok = false
+			}
+		case *Notify:
+			if err := s.sendNotify(a, raw); err != nil {
+				s.errors = append(s.errors, err.Error())
+				ok = false
+			}
 		}
 	}
 	s.executed = len(e.actions)
@@ -458,7 +540,7 @@ func evalMultiscript(e *exec, n *node) (bool, error) {
 			s.errors = append(s.errors, err.Error())
 			return false, nil
 		}
-		res, err := sc.Run(e.ctx, &Input{Message: s.msg, Envelope: s.env, Services: s, Flags: keepFlags})
+		res, err := sc.Run(e.ctx, &Input{Message: s.msg, Envelope: s.env, Services: s, Environment: suiteEnvironment, Flags: keepFlags})
 		if err != nil {
 			s.errors = append(s.errors, err.Error())
 			return false, nil

@@ -1,0 +1,47 @@
+package sieve
+
+import (
+	"context"
+	"strings"
+)
+
+// The harness's mail store answers the run-time service questions of the
+// mailbox (RFC 5490 §3) and metadata (RFC 5490 §3, §4) extensions:
+// mailboxes made by test_mailbox_create or by fileinto :create exist, and
+// test_imap_metadata_set writes the entries the metadata tests read.
+
+var (
+	_ MailboxChecker = (*suite)(nil)
+	_ Metadata       = (*suite)(nil)
+)
+
+func (s *suite) MailboxExists(_ context.Context, name string) (bool, error) {
+	_, ok := s.boxes[CanonicalMailbox(name)]
+	return ok, nil
+}
+
+func metadataKey(mailbox, entry string) string {
+	return CanonicalMailbox(mailbox) + "\x00" + strings.ToLower(entry)
+}
+
+func (s *suite) Metadata(_ context.Context, mailbox, entry string) (string, bool, error) {
+	v, ok := s.metadata[metadataKey(mailbox, entry)]
+	return v, ok, nil
+}
+
+func init() {
+	extTestsuite.commands = append(extTestsuite.commands, &commandSpec{
+		name:       "test_imap_metadata_set",
+		positional: []argKind{argString, argString},
+		tags:       []tagSpec{{name: "mailbox", arg: argString}},
+		run: func(e *exec, n *node) error {
+			s := suiteOf(e)
+			box, _ := e.tagStr(n, "mailbox") // "" means a server entry
+			if s.metadata == nil {
+				s.metadata = map[string]string{}
+			}
+			s.metadata[metadataKey(box, e.str(n.args[0]))] = e.str(n.args[1])
+			return nil
+		},
+	})
+}
