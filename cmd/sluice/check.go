@@ -297,7 +297,6 @@ func loadCLIConfig(path string, need bool) (*config.Config, error) {
 	return config.Load(path)
 }
 
-
 // userPlan looks user up and computes the scripts that run for them.
 func userPlan(ctx context.Context, cfg *config.Config, user string) (scripts.Plan, userdb.Recipient, error) {
 	res, err := userdb.NewResolver(cfg.UserDB(slog.New(slog.DiscardHandler)))

@@ -50,6 +50,7 @@ func commands() []command {
 		{"check", "check Sieve scripts, or explain a user's (--explain)", runCheck},
 		{"doctor", "explain why a user's scripts run or not (check --explain)", runDoctor},
 		{"test", "dry-run a Sieve script on a message", runTest},
+		{"import-dovecot", "translate a Dovecot configuration into sluice's", runImportDovecot},
 		{"version", "print the version and exit", runVersion},
 	}
 }
