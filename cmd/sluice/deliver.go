@@ -151,7 +151,7 @@ func runDeliver(ctx context.Context, args []string, _, stderr io.Writer) int {
 		RemoteAddr:        "local",
 		LHLO:              "lda",
 		UTF8:              true,
-		Message:           delivery.NewMessage(ldaPrefix(sender, final), spool, hdr),
+		Message:           delivery.NewMessage(ldaPrefix(rawHeader, sender, final), spool, hdr),
 		DefaultMailbox:    o.mailbox, // -m; "" (also -m "") means INBOX
 	}
 	out, err := deliverSafely(ctx, rt.agent, d)
@@ -329,9 +329,52 @@ func ldaSender(o *ldaOptions, hdr textproto.Header) string {
 }
 
 // ldaPrefix is the Return-Path and Delivered-To of the copy (RFC 5321
-// §4.4), as the LMTP path writes them.
-func ldaPrefix(sender, rcpt string) string {
-	return "Return-Path: <" + headerSafe(sender) + ">\nDelivered-To: <" + headerSafe(rcpt) + ">\n"
+// §4.4; Delivered-To as Postfix and Dovecot write it). An MTA that pipes
+// mail in often added the same fields already (Postfix's pipe flags R
+// and D): a field identical to one at the top of the message is not
+// added twice.
+func ldaPrefix(rawHeader []byte, sender, rcpt string) string {
+	returnPath := "<" + headerSafe(sender) + ">"
+	deliveredTo := "<" + headerSafe(rcpt) + ">"
+	var haveRP, haveDT bool
+	for _, f := range leadingTraceFields(rawHeader) {
+		v := strings.TrimSpace(f[1])
+		switch strings.ToLower(f[0]) {
+		case "return-path":
+			haveRP = haveRP || v == returnPath
+		case "delivered-to":
+			haveDT = haveDT || strings.EqualFold(strings.Trim(v, "<>"), strings.Trim(deliveredTo, "<>"))
+		}
+	}
+	var b strings.Builder
+	if !haveRP {
+		b.WriteString("Return-Path: " + returnPath + "\n")
+	}
+	if !haveDT {
+		b.WriteString("Delivered-To: " + deliveredTo + "\n")
+	}
+	return b.String()
+}
+
+// leadingTraceFields returns the Return-Path and Delivered-To fields at the
+// very top of a header, as name/value pairs, stopping at the first other
+// field.
+func leadingTraceFields(raw []byte) [][2]string {
+	var out [][2]string
+	for len(raw) > 0 {
+		line := raw
+		if i := bytes.IndexByte(raw, '\n'); i >= 0 {
+			line, raw = raw[:i], raw[i+1:]
+		} else {
+			raw = nil
+		}
+		name, value, ok := strings.Cut(strings.TrimRight(string(line), "\r"), ":")
+		if !ok || (!strings.EqualFold(name, "Return-Path") && !strings.EqualFold(name, "Delivered-To")) {
+			break
+		}
+		out = append(out, [2]string{name, value})
+	}
+	return out
 }
 
 func headerSafe(s string) string {

@@ -56,8 +56,18 @@ func TestLDASender(t *testing.T) {
 }
 
 func TestLDAPrefixAndOneLine(t *testing.T) {
-	if got := ldaPrefix("a@b.org", "c\r\n<d>@e.org"); got != "Return-Path: <a@b.org>\nDelivered-To: <cd@e.org>\n" {
-		t.Errorf("prefix %q", got)
+	for _, tt := range []struct{ header, want string }{
+		{"Subject: x\n", "Return-Path: <a@b.org>\nDelivered-To: <cd@e.org>\n"},
+		// Postfix's pipe flags R and D added them already.
+		{"Return-Path: <a@b.org>\nDelivered-To: cd@E.org\nSubject: x\n", ""},
+		{"Delivered-To: <cd@e.org>\r\nSubject: x\r\n", "Return-Path: <a@b.org>\n"},
+		// A different sender, or one further down, is not ours.
+		{"Return-Path: <other@b.org>\nSubject: x\n", "Return-Path: <a@b.org>\nDelivered-To: <cd@e.org>\n"},
+		{"Subject: x\nReturn-Path: <a@b.org>\n", "Return-Path: <a@b.org>\nDelivered-To: <cd@e.org>\n"},
+	} {
+		if got := ldaPrefix([]byte(tt.header), "a@b.org", "c\r\n<d>@e.org"); got != tt.want {
+			t.Errorf("ldaPrefix(%q) = %q, want %q", tt.header, got, tt.want)
+		}
 	}
 	if got := oneLine("a: b\nc:  d\n"); got != "a: b; c: d;" || strings.Contains(got, "\n") {
 		t.Errorf("oneLine %q", got)
