@@ -32,9 +32,7 @@ type Translation struct {
 // { }" (Dovecot 2.3) read like the top level (Dovecot 2.4).
 func Translate(c *Config, o TranslateOptions) *Translation {
 	t := &translator{cfg: c, out: newOutput(), used: make(map[string]bool), opts: o}
-	for _, n := range c.Notes {
-		t.out.skips = append(t.out.skips, n)
-	}
+	t.out.skips = append(t.out.skips, c.Notes...)
 	t.scopes = t.deliveryScopes()
 	t.general()
 	t.listeners()
