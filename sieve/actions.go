@@ -89,6 +89,9 @@ type Result struct {
 	// internal variable at the end of the run).
 	ImplicitKeep      bool
 	ImplicitKeepFlags []string
+	// Warnings are problems met during the run that did not stop it,
+	// to be logged.
+	Warnings []*RunWarning
 	// Duplicates are the ids the duplicate test saw (RFC 7352 §3.1): the
 	// delivery side records them only once the message is delivered.
 	Duplicates []DuplicateMark

@@ -36,10 +36,12 @@ func (c *checker) firstTime(key string) bool {
 	if c.state == nil {
 		c.state = map[string]any{}
 	}
-	seen, _ := c.state["reported-once"].(map[string]bool)
+	// Included scripts share c.state: the key names the script.
+	stateKey := "reported-once " + c.name
+	seen, _ := c.state[stateKey].(map[string]bool)
 	if seen == nil {
 		seen = map[string]bool{}
-		c.state["reported-once"] = seen
+		c.state[stateKey] = seen
 	}
 	if seen[key] {
 		return false
@@ -293,9 +295,7 @@ func (c *checker) value(a parser.Arg, want argKind, owner, which string) *argVal
 			}
 			return v
 		}
-		if want == argString && len(a.Value) == 1 {
-			return &argValue{pos: pos, kind: want, list: []*tmpl{c.compileString(a.Value[0], pos)}}
-		}
+		// Like Pigeonhole, ["x"] is a list even of one: not a string.
 		got = argStringList
 	case parser.NumberArg:
 		if want == argNumber {

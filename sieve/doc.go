@@ -27,8 +27,15 @@
 // variables go up to ${31}. Multi-line strings are rewritten into
 // quoted strings before lexing (see prelex) because that lexer mishandles
 // dot-stuffing on the first line and empty multi-line strings, and accepts
-// a trailing comma in lists; only the first lexical or syntax error of a
-// script is reported.
+// a trailing comma in lists. That parser stops at the first syntax error;
+// sluice skips the broken statement and parses again (recover.go), so that
+// a script gets every syntax error, as with Pigeonhole. The checks report
+// errors with Pigeonhole's granularity (compile_args.go): one error per bad
+// command or argument, and an unknown command, test or tag once. Pigeonhole's
+// limits apply too: identifiers of at most 32 characters, numbers up to
+// 2^64-1, variable names of at most 64 characters, at most 32 arguments per
+// command, and the address test only on headers that hold addresses
+// (RFC 5228 §5.1).
 //
 // # Using it
 //

@@ -140,12 +140,21 @@ func matchRegex(e *exec, m *matchSpec, values, keys []string) bool {
 		} else {
 			var err error
 			if rk, err = runtimeRegexKey(k); err != nil {
+				e.warnf("invalid regular expression '%s' for the :regex match: %v", k, err)
 				continue
 			}
 		}
 		re := rk.forComparator(m.cmp)
 		for _, v := range values {
 			e.step()
+			// One match of a large expression on a long value can take
+			// long (linear, but in both sizes): heed the context before
+			// each, not only every 1024 steps.
+			if e.ctx != nil {
+				if err := e.ctx.Err(); err != nil {
+					panic(stepPanic{err})
+				}
+			}
 			idx := re.FindStringSubmatchIndex(v)
 			if idx == nil {
 				continue

@@ -30,6 +30,9 @@ func parseAll(name string, src []byte, limits Limits) ([]parser.Cmd, []*CompileE
 	var errs []*CompileError
 	seen := map[string]bool{}
 	add := func(e *CompileError) {
+		if len(errs) >= maxSyntaxErrors {
+			return
+		}
 		e.Script = name
 		key := e.Pos.String() + e.Message
 		if !seen[key] {
@@ -42,17 +45,21 @@ func parseAll(name string, src []byte, limits Limits) ([]parser.Cmd, []*CompileE
 		var stmt *lexError
 		for _, le := range lexErrs {
 			add(le.CompileError)
-			if le.statement && stmt == nil {
+			if le.statement {
+				// The parser could not read on: report what it would
+				// have said, skip the statement and lex again.
 				stmt = le
+				if le.parserMsg != "" {
+					add(&CompileError{Pos: le.Pos, Message: le.parserMsg})
+				}
+				break
 			}
 		}
 		if fatal {
+			add(lexErrs[len(lexErrs)-1].CompileError)
 			return nil, errs
 		}
 		if stmt != nil {
-			if stmt.parserMsg != "" {
-				add(&CompileError{Pos: stmt.Pos, Message: stmt.parserMsg})
-			}
 			from, to := statementSpan(text, stmt.off, false)
 			text = blank(text, from, to)
 			continue

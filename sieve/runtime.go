@@ -94,7 +94,7 @@ func (s *Script) Run(ctx context.Context, in *Input) (res *Result, err error) {
 }
 
 func (e *exec) result() *Result {
-	r := &Result{Actions: e.actions, ImplicitKeep: e.implicitKeep, Duplicates: e.duplicateMarks()}
+	r := &Result{Actions: e.actions, ImplicitKeep: e.implicitKeep, Duplicates: e.duplicateMarks(), Warnings: e.warnings()}
 	r.HeaderEdits, r.Message = e.currentEdits(), e.replacement()
 	r.actionEdits = e.actionEdits()
 	if e.implicitKeep {

@@ -1,12 +1,14 @@
 package sieve
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/mail"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -29,8 +31,14 @@ type suite struct {
 	config   map[string]string
 	// metadata holds test_imap_metadata_set entries by mailbox and name.
 	metadata map[string]string
-	// skip lists block names not to run; blocks records outcomes.
-	skip   map[string]string
+	// edits, keepEdits and replaced are what the results of scripts run
+	// with test_script_run did to the message: the header edits of each
+	// action and of the implicit keep, and a message made by replace or
+	// enclose.
+	edits     map[Action]*HeaderEdits
+	keepEdits *HeaderEdits
+	replaced  []byte
+	// blocks records the outcome of each test block.
 	blocks []blockResult
 	// current is the name of the running block ("" at top level).
 	current string
@@ -72,7 +80,6 @@ func newSuite(dir string) *suite {
 		boxes:    map[string][]stored{"INBOX": nil},
 		binaries: map[string]*Script{},
 		config:   map[string]string{},
-		skip:     map[string]string{},
 		env:      StaticEnvelope{Sender: "sender@example.com", Recipient: "recipient@example.org"},
 	}
 }
@@ -103,7 +110,7 @@ func suiteOf(e *exec) *suite {
 // extTestsuite and test_script_compile.
 var testsuiteExtensions []*extension
 
-func init() { testsuiteExtensions = []*extension{extTestsuite} }
+func init() { testsuiteExtensions = []*extension{extTestsuite, extDebug} }
 
 // options are the compile options of the suite's scripts: the includes of
 // Pigeonhole's layout (included/ and included-global/ beside the .svtest
@@ -141,6 +148,7 @@ func resetResult(e *exec) {
 	if s, ok := e.in.Services.(*suite); ok {
 		s.executed = 0
 		s.keepDone = false
+		s.edits, s.keepEdits, s.replaced = nil, nil, nil
 	}
 }
 
@@ -247,6 +255,38 @@ var extTestsuite = &extension{
 
 var testMessageTags = []tagSpec{{name: "smtp", conflicts: []string{"folder"}}, {name: "folder", arg: argString, conflicts: []string{"smtp"}}}
 
+// storeBox is the mailbox a keep or fileinto stores into, "" for other
+// actions.
+func storeBox(a Action) string {
+	switch a := a.(type) {
+	case *Keep:
+		return "INBOX"
+	case *FileInto:
+		return CanonicalMailbox(a.Mailbox)
+	}
+	return ""
+}
+
+// mergeStore merges a store action of a later script into an executed one
+// of the same mailbox, as Pigeonhole's result does: the message is stored
+// once, and a keep names the merged action. It reports whether a was
+// merged.
+func mergeStore(executed []Action, a Action) bool {
+	box := storeBox(a)
+	if box == "" {
+		return false
+	}
+	for i, x := range executed {
+		if storeBox(x) == box {
+			if _, isKeep := a.(*Keep); isKeep {
+				executed[i] = a
+			}
+			return true
+		}
+	}
+	return false
+}
+
 // pick applies the :index tag (1-based) to values.
 func pick(values []string, n *node) []string {
 	v, ok := n.tags["index"]
@@ -271,10 +311,6 @@ func actionName(a Action) string {
 func runTestBlock(e *exec, n *node) error {
 	s := suiteOf(e)
 	name := e.str(n.args[0])
-	if reason, ok := s.skip[name]; ok {
-		s.blocks = append(s.blocks, blockResult{name: name, outcome: "skip", detail: reason})
-		return nil
-	}
 	resetResult(e)
 	e.flags = nil
 	s.outbox = nil
@@ -430,23 +466,46 @@ func evalScriptRun(e *exec, n *node) (bool, error) {
 	if s.script == nil {
 		return false, nil
 	}
-	res, err := s.script.Run(e.ctx, &Input{Message: s.msg, Envelope: s.env, Services: s, Environment: suiteEnvironment, RecipientDelimiter: s.config["recipient_delimiter"]})
+	ctx := e.ctx
+	if sec := s.configInt("sieve_max_cpu_time"); sec > 0 {
+		// Pigeonhole's CPU time limit; sluice bounds a run with the
+		// caller's context (and its step budget).
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, time.Duration(sec)*time.Second)
+		defer cancel()
+	}
+	res, err := s.script.Run(ctx, &Input{Message: s.msg, Envelope: s.env, Services: s, Environment: suiteEnvironment, RecipientDelimiter: s.config["recipient_delimiter"]})
 	if err != nil {
 		s.errors = append(s.errors, err.Error())
 		return false, nil
 	}
+	for _, w := range res.Warnings {
+		s.errors = append(s.errors, w.Message)
+	}
 	if !n.has("append_result") {
 		resetResult(e)
+		s.runResult(res)
 		e.actions = append(e.actions, res.Actions...)
 		e.implicitKeep = res.ImplicitKeep
 	} else {
+		s.runResult(res)
 		// Later scripts add to the result; conflicts are dropped
-		// gracefully, as between sieve_before and user scripts.
+		// gracefully, as between sieve_before and user scripts. As in
+		// Pigeonhole, actions already executed conflict with nothing.
+		executed := append([]Action(nil), e.actions[:s.executed]...)
+		e.actions = e.actions[s.executed:]
 		for _, a := range res.Actions {
+			if _, isReject := a.(*Reject); isReject && slices.ContainsFunc(executed, func(x Action) bool { _, ok := x.(*Reject); return ok }) {
+				continue // one reject per message: a second one is dropped
+			}
+			if mergeStore(executed, a) {
+				continue
+			}
 			if err := e.addAction(a); err != nil {
 				s.errors = append(s.errors, err.Error())
 			}
 		}
+		e.actions = append(executed, e.actions...)
 		e.implicitKeep = e.implicitKeep && res.ImplicitKeep
 	}
 	if res.ImplicitKeep {
@@ -459,9 +518,8 @@ func evalScriptRun(e *exec, n *node) (bool, error) {
 // rejects into the suite's in-memory mail store and outbox.
 func evalResultExecute(e *exec, n *node) (bool, error) {
 	s := suiteOf(e)
-	raw := messageBytes(s.msg)
 	ok := true
-	store := func(box string, flags []string, create bool) {
+	store := func(box string, flags []string, create bool, raw []byte) {
 		box = CanonicalMailbox(box)
 		if _, exists := s.boxes[box]; !exists && !create && box != "INBOX" {
 			s.errors = append(s.errors, fmt.Sprintf("failed to store into mailbox '%s': Mailbox doesn't exist: %s", box, box))
@@ -477,11 +535,12 @@ func evalResultExecute(e *exec, n *node) (bool, error) {
 	}
 	s.errors = nil
 	for _, a := range e.actions[s.executed:] {
+		raw := s.messageFor(e, a)
 		switch a := a.(type) {
 		case *Keep:
-			store("INBOX", a.Flags, true)
+			store("INBOX", a.Flags, true, raw)
 		case *FileInto:
-			store(a.Mailbox, a.Flags, a.Create)
+			store(a.Mailbox, a.Flags, a.Create, raw)
 		case *Redirect:
 			s.sendRedirect(a, raw)
 		case *Reject:
@@ -502,8 +561,15 @@ func evalResultExecute(e *exec, n *node) (bool, error) {
 		}
 	}
 	s.executed = len(e.actions)
+	if !ok && !s.keepDone {
+		// RFC 5228 §2.10.6: when an action fails, the message is kept,
+		// as received.
+		hdr, body := messageParts(s.msg)
+		store("INBOX", nil, true, append(append(append([]byte(nil), hdr...), "\r\n"...), body...))
+		s.keepDone = true
+	}
 	if e.implicitKeep && !s.keepDone {
-		store("INBOX", append([]string(nil), e.flags...), true)
+		store("INBOX", append([]string(nil), e.flags...), true, s.messageFor(e, nil))
 		s.keepDone = true
 	}
 	return ok, nil
@@ -529,6 +595,7 @@ func evalMultiscript(e *exec, n *node) (bool, error) {
 	resetResult(e)
 	s.errors = nil
 	var keepFlags []string
+	msg := s.msg // each script sees the edits of the ones before it
 	for _, name := range e.strs(n.args[0]) {
 		src, err := os.ReadFile(filepath.Join(s.dir, name))
 		if err != nil {
@@ -540,8 +607,12 @@ func evalMultiscript(e *exec, n *node) (bool, error) {
 			s.errors = append(s.errors, err.Error())
 			return false, nil
 		}
-		res, err := sc.Run(e.ctx, &Input{Message: s.msg, Envelope: s.env, Services: s, Environment: suiteEnvironment, Flags: keepFlags})
+		res, err := sc.Run(e.ctx, &Input{Message: msg, Envelope: s.env, Services: s, Environment: suiteEnvironment, Flags: keepFlags})
 		if err != nil {
+			s.errors = append(s.errors, err.Error())
+			return false, nil
+		}
+		if msg, err = res.NextMessage(msg); err != nil {
 			s.errors = append(s.errors, err.Error())
 			return false, nil
 		}
@@ -557,5 +628,9 @@ func evalMultiscript(e *exec, n *node) (bool, error) {
 		}
 	}
 	e.flags = keepFlags
+	if hdr, ok := rawHeaderOf(msg); ok && msg != s.msg {
+		_, body := messageParts(s.msg)
+		s.replaced = append(append(append([]byte(nil), hdr...), "\r\n"...), body...)
+	}
 	return evalResultExecute(e, n)
 }

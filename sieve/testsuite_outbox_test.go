@@ -1,7 +1,9 @@
 package sieve
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -179,4 +181,65 @@ func (s *suite) configBool(key string) bool {
 		return true
 	}
 	return false
+}
+
+// runResult records what a result of test_script_run did to the message.
+func (s *suite) runResult(res *Result) {
+	if s.edits == nil {
+		s.edits = map[Action]*HeaderEdits{}
+	}
+	for _, a := range res.Actions {
+		s.edits[a] = res.EditsFor(a)
+	}
+	s.keepEdits = res.HeaderEdits
+	if res.Message != nil {
+		s.replaced = res.Message
+	}
+}
+
+// messageFor is the message an executed action stores or sends, nil a
+// for the implicit keep: the suite's message, or the one replace or
+// enclose made, with the header edits made before the action (RFC 5293)
+// by a script run with test_script_run or by the running block itself.
+func (s *suite) messageFor(e *exec, a Action) []byte {
+	hdr, body := messageParts(s.msg)
+	if b := s.replaced; b != nil {
+		hdr, body = splitRaw(b)
+	} else if b := e.replacement(); b != nil {
+		hdr, body = splitRaw(b)
+	}
+	var h *HeaderEdits
+	if x, ok := s.edits[a]; ok && a != nil {
+		h = x
+	} else if x, ok := e.actionEdits()[a]; ok && a != nil {
+		h = x
+	} else if a == nil && s.keepEdits != nil {
+		h = s.keepEdits
+	} else {
+		h = e.currentEdits()
+	}
+	out := append([]byte(nil), h.Apply(hdr)...)
+	out = append(out, "\r\n"...)
+	return append(out, body...)
+}
+
+// messageParts returns the raw header (its lines with their line endings)
+// and the body of a parsed message.
+func messageParts(m Message) (hdr, body []byte) {
+	p, ok := m.(*parsedMessage)
+	if !ok {
+		return nil, nil
+	}
+	body, _ = io.ReadAll(p.m.Body())
+	return p.m.RawHeader(), body
+}
+
+// splitRaw cuts a whole message at the empty line that ends its header.
+func splitRaw(b []byte) (hdr, body []byte) {
+	for _, sep := range []string{"\r\n\r\n", "\n\n"} {
+		if i := bytes.Index(b, []byte(sep)); i >= 0 {
+			return b[:i+len(sep)/2], b[i+len(sep):]
+		}
+	}
+	return b, nil
 }

@@ -45,3 +45,28 @@ func init() {
 		},
 	})
 }
+
+var _ EditHeaderSettings = (*suite)(nil)
+
+// EditHeaderConfig maps Pigeonhole's sieve_editheader_* settings.
+func (s *suite) EditHeaderConfig() EditHeaderConfig {
+	return EditHeaderConfig{
+		Protected:     strings.Fields(s.config["sieve_editheader_protected"]),
+		ForbidAdd:     strings.Fields(s.config["sieve_editheader_forbid_add"]),
+		ForbidDelete:  strings.Fields(s.config["sieve_editheader_forbid_delete"]),
+		MaxHeaderSize: s.configInt("sieve_editheader_max_header_size"),
+	}
+}
+
+// extDebug stands in for Dovecot's vnd.dovecot.debug in the harness only,
+// so that suite files requiring it for their own logging run: debug_log
+// records nothing. sluice offers no such extension to scripts.
+var extDebug = &extension{
+	name:     "vnd.dovecot.debug",
+	testOnly: true,
+	commands: []*commandSpec{{
+		name:       "debug_log",
+		positional: []argKind{argString},
+		run:        func(*exec, *node) error { return nil },
+	}},
+}
