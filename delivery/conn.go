@@ -1,7 +1,9 @@
 package delivery
 
 import (
+	"context"
 	"errors"
+	"log/slog"
 	"net"
 	"os"
 	"sync"
@@ -30,6 +32,8 @@ func (l *trackedListener) Accept() (net.Conn, error) {
 		if !ok {
 			// RFC 5321 section 3.1: a server may answer 421 instead of
 			// 220 and close. RFC 3463: 4.3.2 not accepting messages.
+			l.srv.log.LogAttrs(context.Background(), slog.LevelWarn, "connection refused: too many connections",
+				slog.String("remote", remoteString(c.RemoteAddr())), slog.Int("limit", l.srv.opts.MaxConnections))
 			go sayBye(c, l.srv.opts.Hostname+" Too many connections, try again later")
 			continue
 		}
@@ -61,6 +65,8 @@ type trackedConn struct {
 	draining bool      // shutdown asked this connection to go away
 	deadline time.Time // read deadline last asked for by the protocol code
 	readErr  error     // first read error seen (e.g. EOF)
+	timedOut error     // the read timeout that ended the session, if any
+	session  string    // session id, once LHLO made one
 	closed   bool
 	byeSent  bool
 }
@@ -73,6 +79,15 @@ func (c *trackedConn) Read(b []byte) (int, error) {
 			c.bye()
 			return 0, net.ErrClosed
 		}
+		if err := c.timedOut; err != nil {
+			// bufio.Reader.ReadLine hands out a partial line as a whole
+			// one and drops the error with it, so go-smtp would parse
+			// the part of a command read before a timeout and carry on.
+			// Repeating the timeout makes its next read fail too, and
+			// go-smtp then answers 421 4.4.2 and hangs up.
+			c.mu.Unlock()
+			return 0, err
+		}
 		c.mu.Unlock()
 
 		n, err := c.Conn.Read(b)
@@ -80,11 +95,15 @@ func (c *trackedConn) Read(b []byte) (int, error) {
 			return n, nil
 		}
 		c.mu.Lock()
-		interrupted := c.draining && errors.Is(err, os.ErrDeadlineExceeded) &&
+		timeout := errors.Is(err, os.ErrDeadlineExceeded)
+		interrupted := c.draining && timeout &&
 			(c.deadline.IsZero() || time.Now().Before(c.deadline))
 		busy, dl := c.busy, c.deadline
 		if !interrupted && c.readErr == nil {
 			c.readErr = err
+		}
+		if !interrupted && timeout {
+			c.timedOut = err
 		}
 		c.mu.Unlock()
 		if !interrupted {
@@ -139,6 +158,13 @@ func (c *trackedConn) drain() {
 	_ = c.Conn.SetReadDeadline(time.Now())
 }
 
+// setSession records the id of the session on this connection, for logs.
+func (c *trackedConn) setSession(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.session = id
+}
+
 // sawReadError reports whether the connection failed or hit EOF on read.
 func (c *trackedConn) sawReadError() bool {
 	c.mu.Lock()
@@ -162,9 +188,19 @@ func (c *trackedConn) Close() error {
 	c.mu.Lock()
 	already := c.closed
 	c.closed = true
+	timedOut, session := c.timedOut != nil, c.session
 	c.mu.Unlock()
 	if already {
 		return nil
+	}
+	if timedOut {
+		// go-smtp has answered 421 4.4.2; it logs nothing itself.
+		attrs := []slog.Attr{slog.String("remote", remoteString(c.RemoteAddr())),
+			slog.Duration("timeout", c.srv.opts.ReadTimeout)}
+		if session != "" {
+			attrs = append(attrs, slog.String("session", session))
+		}
+		c.srv.log.LogAttrs(context.Background(), slog.LevelInfo, "connection closed: client timed out", attrs...)
 	}
 	c.srv.unregister(c)
 	return c.Conn.Close()

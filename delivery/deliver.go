@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
@@ -10,6 +11,8 @@ import (
 
 	"github.com/emersion/go-message/textproto"
 	"github.com/emersion/go-smtp"
+
+	"github.com/sluice-mail/sluice/internal/metrics"
 )
 
 // deliverOne hands one recipient's copy to the agent and returns the reply
@@ -49,8 +52,33 @@ func (s *session) deliverOne(tx *transaction, e *rcptEntry, sp *Spool, hdr textp
 	} else {
 		rep = s.srv.policy.Reply(err)
 	}
-	s.logDelivery(d, out, err, rep, s.srv.opts.Now().Sub(now))
+	dur := s.srv.opts.Now().Sub(now)
+	s.logDelivery(d, out, err, rep, dur)
+	m := s.srv.opts.Metrics
+	m.Delivery(outcomeLabel(out, err, rep), metrics.ReplyClass(rep.Code))
+	m.ObserveDelivery(dur)
 	return rep
+}
+
+// outcomeLabel classifies one recipient's delivery for the
+// sluice_deliveries_total metric.
+func outcomeLabel(out Outcome, err error, rep *smtp.SMTPError) string {
+	var rj *RejectError
+	switch {
+	case errors.As(err, &rj):
+		return metrics.OutcomeRejected
+	case err != nil && rep.Code/100 == 4:
+		return metrics.OutcomeDeferred
+	case err != nil:
+		return metrics.OutcomeFailed
+	case len(out.Stored) > 0:
+		return metrics.OutcomeStored
+	case out.Discarded:
+		return metrics.OutcomeDiscarded
+	default:
+		// Forwarded only, or stored by an earlier attempt.
+		return metrics.Other
+	}
 }
 
 // runAgent calls the agent, turning a panic into a temporary error for

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"syscall"
 	"unicode"
@@ -179,6 +180,15 @@ func (p ReplyPolicy) reply(err error) *smtp.SMTPError {
 		return reply(421, 4, 3, 2, "Service shutting down")
 	case errors.Is(err, ErrClientGone), errors.Is(err, smtp.ErrDataReset), errors.Is(err, io.ErrUnexpectedEOF):
 		return reply(451, 4, 3, 0, "Message transfer aborted")
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		// The client stopped sending within the read timeout; go-smtp
+		// then closes the connection with 421 4.4.2.
+		return reply(451, 4, 4, 2, "Timeout receiving the message")
+	case errors.Is(err, smtp.ErrTooLongLine):
+		// RFC 5321 section 4.5.3.1.6: a text line is at most 1000
+		// octets; go-smtp refuses DATA lines over 2000 (BDAT has no
+		// limit). Sending the same message again cannot help.
+		return reply(554, 5, 6, 0, "Line too long in the message")
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return reply(451, 4, 3, 0, "Delivery interrupted, try again later")
 	case errors.As(err, &lookup):

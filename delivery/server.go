@@ -14,6 +14,7 @@ import (
 
 	"github.com/emersion/go-smtp"
 
+	"github.com/sluice-mail/sluice/internal/metrics"
 	"github.com/sluice-mail/sluice/internal/userdb"
 )
 
@@ -49,6 +50,9 @@ type ServerOptions struct {
 	QuotaTemporary bool
 	// Logger receives all logs; nil discards them.
 	Logger *slog.Logger
+	// Metrics counts sessions and per-recipient outcomes and latency;
+	// nil records nothing.
+	Metrics *metrics.Metrics
 	// Now returns the current time (default time.Now); for tests.
 	Now func() time.Time
 }

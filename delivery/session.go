@@ -27,6 +27,8 @@ type session struct {
 	remote string
 	lhlo   string
 
+	closeOnce sync.Once // the sessions-open gauge is lowered once
+
 	mu sync.Mutex
 	tx transaction
 }
@@ -64,6 +66,9 @@ func (s *Server) newSession(c *smtp.Conn) (smtp.Session, error) {
 	}
 	ctx, cancel := context.WithCancel(s.base)
 	tc, _ := c.Conn().(*trackedConn)
+	if tc != nil {
+		tc.setSession(id)
+	}
 	sess := &session{
 		srv:    s,
 		tc:     tc,
@@ -74,6 +79,7 @@ func (s *Server) newSession(c *smtp.Conn) (smtp.Session, error) {
 		lhlo:   c.Hostname(),
 	}
 	sess.log = s.log.With(slog.String("session", id))
+	s.opts.Metrics.SessionOpened()
 	sess.log.LogAttrs(ctx, slog.LevelDebug, "session open",
 		slog.String("remote", sess.remote), slog.String("lhlo", sess.lhlo))
 	return sess, nil
@@ -181,6 +187,7 @@ func (s *session) Reset() {
 // Logout ends the session and cancels its context.
 func (s *session) Logout() error {
 	s.cancel()
+	s.closeOnce.Do(s.srv.opts.Metrics.SessionClosed)
 	if s.tc != nil {
 		s.tc.setBusy(false)
 	}

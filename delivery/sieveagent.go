@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"time"
 
@@ -39,6 +38,17 @@ import (
 // another one is not carried out; only the last script run decides the
 // final implicit keep. A mailbox is written at most once per delivery,
 // however many scripts file into it.
+//
+// # The message as the scripts left it
+//
+// Scripts see the per-recipient fields (Return-Path, Delivered-To,
+// Received) on top of the received header, as under Dovecot's LMTP. A
+// store writes the header as editheader (RFC 5293) had left it when the
+// store was taken, the implicit keep as it is at the end, followed by the
+// spooled body, streamed. A message made by replace or enclose (RFC 5703
+// §5, §6) is stored instead of the received one; a redirect forwards the
+// received body with the edited header. Each script of a chain runs on
+// the message as the previous one left it.
 //
 // # Errors never lose mail
 //
@@ -279,5 +289,3 @@ func posLabel(p sieve.Pos) string {
 func (r *sieveRun) note(format string, args ...any) {
 	r.out.Actions = append(r.out.Actions, fmt.Sprintf(format, args...))
 }
-
-func lowerASCII(s string) string { return strings.ToLower(s) }

@@ -22,6 +22,12 @@ type sharedMessage struct {
 	raw     []byte        // the header block, up to and including the empty line
 	hdr     sieve.Message // raw, parsed by the engine's own parser
 	bodyOff int64         // offset of the body in the spool; -1: no body
+	// hdrLen is the length of the header block without the empty line
+	// that ends it: raw[:hdrLen] is what RawHeader gives.
+	hdrLen int
+	// whole is false when the header was cut at maxHeaderBytes: its
+	// edits cannot be applied to what is stored (see editableHeader).
+	whole bool
 }
 
 // messageCache maps the spools of the last few transactions to their
@@ -49,6 +55,7 @@ func (c *messageCache) get(sp *Spool) *sharedMessage {
 	}
 	c.mu.Unlock()
 	m := parseShared(sp.Reader())
+	m.whole = m.bodyOff >= 0 || int64(len(m.raw)) == sp.Size()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.entries) >= messageCacheSize {
@@ -74,6 +81,7 @@ func parseShared(r io.Reader) *sharedMessage {
 		raw.Write(line)
 		if len(bytes.TrimRight(line, "\r\n")) == 0 && len(line) > 0 && err == nil {
 			m.bodyOff = int64(raw.Len())
+			m.hdrLen = raw.Len() - len(line)
 			break
 		}
 		if err != nil {
@@ -81,6 +89,9 @@ func parseShared(r io.Reader) *sharedMessage {
 		}
 	}
 	m.raw = raw.Bytes()
+	if m.bodyOff < 0 {
+		m.hdrLen = len(m.raw)
+	}
 	hdr := m.raw
 	if m.bodyOff < 0 {
 		hdr = append(append([]byte(nil), hdr...), '\n', '\n')
@@ -102,16 +113,39 @@ func (emptySieveMessage) Size() int64            { return 0 }
 // fields added for this recipient (Return-Path, Delivered-To, Received),
 // then the shared header; the size of the copy; and the body, streamed
 // from the spool on demand (BodySource).
+//
+// Scripts see the per-recipient fields, as they do under Dovecot's LMTP,
+// which puts them in front of the message before Sieve runs: a rule on
+// Delivered-To works, and editheader indexes count them. RawHeader gives
+// the same view, so that replace and enclose (RFC 5703 §5, §6) rebuild
+// exactly the header the script tested.
 type sieveMessage struct {
 	d      *Delivery
 	own    sieve.Message // the per-recipient header fields
 	shared *sharedMessage
+
+	rawOnce sync.Once
+	rawHdr  []byte
 }
 
 var (
-	_ sieve.Message    = (*sieveMessage)(nil)
-	_ sieve.BodySource = (*sieveMessage)(nil)
+	_ sieve.Message         = (*sieveMessage)(nil)
+	_ sieve.BodySource      = (*sieveMessage)(nil)
+	_ sieve.RawHeaderSource = (*sieveMessage)(nil)
 )
+
+// RawHeader returns the header block as the engine sees it: the
+// per-recipient fields, then the spooled header, without the empty line
+// that ends it. Line endings are LF, as in the spool.
+func (m *sieveMessage) RawHeader() []byte {
+	m.rawOnce.Do(func() {
+		hdr := m.shared.raw[:m.shared.hdrLen]
+		b := make([]byte, 0, len(m.d.Message.prefix)+len(hdr))
+		b = append(b, m.d.Message.prefix...)
+		m.rawHdr = append(b, hdr...)
+	})
+	return m.rawHdr
+}
 
 func newSieveMessage(c *messageCache, d *Delivery) *sieveMessage {
 	m := &sieveMessage{d: d, shared: c.get(d.Message.spool), own: emptySieveMessage{}}

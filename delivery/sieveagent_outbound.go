@@ -31,7 +31,7 @@ var errNoSender = errors.New("no outgoing mail system configured")
 // redirect forwards the message (RFC 5228 §4.2) with its envelope sender,
 // once per (Message-ID, target) within the redirect window. A loop, the
 // redirect limit or a permanent refusal keeps the message instead.
-func (r *sieveRun) redirect(ctx context.Context, a *sieve.Redirect) error {
+func (r *sieveRun) redirect(ctx context.Context, a *sieve.Redirect, res *sieve.Result) error {
 	what := "redirect " + a.Address
 	if a.Copy {
 		what += " :copy"
@@ -44,7 +44,7 @@ func (r *sieveRun) redirect(ctx context.Context, a *sieve.Redirect) error {
 			r.note("%s refused: %s%s", what, why, posLabel(a.Pos))
 			return nil // the implicit keep is still there
 		}
-		return r.store(ctx, "INBOX", StoreOptions{}, fmt.Sprintf("keep (%s refused: %s)", what, why), a.Pos)
+		return r.store(ctx, r.storedVersion(res, a), "INBOX", StoreOptions{}, fmt.Sprintf("keep (%s refused: %s)", what, why), a.Pos)
 	}
 	r.redirects++
 	if max := r.a.opts.MaxRedirects; max > 0 && r.redirects > max {
@@ -80,7 +80,16 @@ func (r *sieveRun) redirect(ctx context.Context, a *sieve.Redirect) error {
 				slog.String("sender", from), slog.String("error", err.Error()))
 		}
 	}
-	msg := io.MultiReader(strings.NewReader(RedirectedFromHeader+": <"+r.userAddress()+">\n"), r.d.Message.spool.Reader())
+	// The forwarded copy has the header edits made before the redirect,
+	// but not replace or enclose: RFC 5703 §5 and §6 leave messages sent
+	// by redirect unaffected by them.
+	fwd, err := r.forwardCopy(res, a)
+	if err != nil {
+		r.release(ctx, key)
+		r.a.opts.Metrics.Redirect(metrics.RedirectFailed)
+		return &TempError{Reason: "Temporary failure forwarding message", Err: err}
+	}
+	msg := io.MultiReader(strings.NewReader(RedirectedFromHeader+": <"+r.userAddress()+">\n"), fwd)
 	if err := r.a.opts.Sender.Send(ctx, outbound.Envelope{From: from, To: []string{a.Address}}, msg); err != nil {
 		r.release(ctx, key)
 		if outbound.IsTemporary(err) {

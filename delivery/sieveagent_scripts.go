@@ -48,18 +48,29 @@ type sieveRun struct {
 	log *slog.Logger
 	out Outcome
 
-	msg     *sieveMessage
-	md      *maildir.Maildir // opened on first use
-	mdClose func()
-	mdErr   error
-	id      string          // the delivery's identity, see deliveryID
-	stored  map[string]bool // canonical mailbox names written
+	msg *sieveMessage // the message as received
+	// next is what the next script runs on: msg as the scripts run so
+	// far left it (sieve.Result.NextMessage).
+	next sieve.Message
+	// cur is what a keep outside a script's result stores; fwd are the
+	// header edits a redirect applies, fwdFrozen set once a script made
+	// a new message. See sieveagent_copy.go.
+	cur       msgVersion
+	fwd       []*sieve.HeaderEdits
+	fwdFrozen bool
+	lfRes     *sieve.Result // the result whose Message lfMsg holds
+	lfMsg     []byte
+	warnedCut bool
+	md        *maildir.Maildir // opened on first use
+	mdClose   func()
+	mdErr     error
+	id        string          // the delivery's identity, see deliveryID
+	stored    map[string]bool // canonical mailbox names written
 	// pending are side effects carried out but not yet recorded.
 	pending   []state.Key
 	dups      []sieve.DuplicateMark
 	redirects int
 	discarded bool
-	rejected  bool
 }
 
 func newSieveRun(a *SieveAgent, d *Delivery) *sieveRun {
@@ -71,6 +82,7 @@ func newSieveRun(a *SieveAgent, d *Delivery) *sieveRun {
 			slog.String("rcpt", d.Recipient.Address), slog.String("user", d.Recipient.User)),
 	}
 	r.msg = newSieveMessage(&a.msgs, d)
+	r.next = r.msg
 	r.id = deliveryID(d, r.msg.shared.raw)
 	return r
 }
@@ -125,8 +137,15 @@ func (r *sieveRun) run(ctx context.Context) error {
 		}
 		r.dups = append(r.dups, res.Duplicates...)
 		kept, err := r.execute(ctx, res, last)
-		if err != nil || !kept {
+		if err != nil || !kept || last {
 			return err
+		}
+		if err := r.advance(res); err != nil {
+			// The next script cannot see the message as this one left
+			// it: keep that message rather than run on a wrong one.
+			r.log.LogAttrs(ctx, slog.LevelError, "sieve: edited message unusable, keeping it",
+				slog.String("script", s.Path), slog.String("error", err.Error()))
+			return r.keep(ctx, r.storedVersion(res, nil), res.ImplicitKeepFlags, "implicit keep", sieve.Pos{})
 		}
 	}
 	return nil
@@ -213,7 +232,7 @@ func (r *sieveRun) commitDuplicates(ctx context.Context) {
 func (r *sieveRun) input() *sieve.Input {
 	d := r.d
 	return &sieve.Input{
-		Message:            r.msg,
+		Message:            r.next,
 		Envelope:           sieve.StaticEnvelope{Sender: d.Sender, Recipient: d.Recipient.Address, Original: d.OriginalRecipient},
 		Environment:        r.environment(),
 		Services:           sieveServices{r},

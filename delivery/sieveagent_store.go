@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sluice-mail/sluice/internal/metrics"
 	"github.com/sluice-mail/sluice/internal/state"
 	"github.com/sluice-mail/sluice/maildir"
 	"github.com/sluice-mail/sluice/sieve"
@@ -22,20 +23,26 @@ const kindStore = "store"
 // the last script.
 func (r *sieveRun) execute(ctx context.Context, res *sieve.Result, last bool) (bool, error) {
 	kept := res.ImplicitKeep
+	m := r.a.opts.Metrics
 	for _, act := range res.Actions {
 		var err error
 		switch a := act.(type) {
 		case *sieve.Keep:
 			kept = true
-			err = r.keep(ctx, a.Flags, "keep", a.Pos)
+			if err = r.keep(ctx, r.storedVersion(res, a), a.Flags, "keep", a.Pos); err == nil {
+				m.Action(metrics.ActionKeep)
+			}
 		case *sieve.FileInto:
-			err = r.fileinto(ctx, a)
+			if err = r.fileinto(ctx, a, r.storedVersion(res, a)); err == nil {
+				m.Action(metrics.ActionFileInto)
+			}
 		case *sieve.Discard:
 			r.discarded = true
+			m.Action(metrics.ActionDiscard)
 			r.note("discard%s", posLabel(a.Pos))
 			r.log.LogAttrs(ctx, slog.LevelInfo, "sieve: discarded", slog.String("at", a.Pos.String()))
 		case *sieve.Redirect:
-			err = r.redirect(ctx, a)
+			err = r.redirect(ctx, a, res)
 		case *sieve.Reject:
 			err = r.reject(ctx, a)
 		case *sieve.Vacation:
@@ -46,62 +53,73 @@ func (r *sieveRun) execute(ctx context.Context, res *sieve.Result, last bool) (b
 			// Never drop mail over an action this agent does not know.
 			r.log.LogAttrs(ctx, slog.LevelWarn, "sieve: unsupported action, keeping message",
 				slog.String("action", act.Kind()), slog.String("at", act.Position().String()))
-			err = r.store(ctx, "INBOX", StoreOptions{}, "keep (unsupported "+act.Kind()+")", act.Position())
+			m.Action(act.Kind())
+			err = r.store(ctx, r.storedVersion(res, act), "INBOX", StoreOptions{}, "keep (unsupported "+act.Kind()+")", act.Position())
 		}
 		if err != nil {
 			return false, err
 		}
 	}
 	if res.ImplicitKeep && last {
-		if err := r.keep(ctx, res.ImplicitKeepFlags, "implicit keep", sieve.Pos{}); err != nil {
+		if err := r.keep(ctx, r.storedVersion(res, nil), res.ImplicitKeepFlags, "implicit keep", sieve.Pos{}); err != nil {
 			return false, err
 		}
+		m.Action(metrics.ActionImplicitKeep)
 	}
 	return kept, nil
 }
 
 // implicitKeep keeps the message when no script ran at all.
 func (r *sieveRun) implicitKeep(ctx context.Context, flags []string, pos sieve.Pos) error {
-	return r.keep(ctx, flags, "implicit keep", pos)
+	err := r.keep(ctx, r.cur, flags, "implicit keep", pos)
+	if err == nil {
+		r.a.opts.Metrics.Action(metrics.ActionImplicitKeep)
+	}
+	return err
 }
 
 // keep stores into the default mailbox: INBOX, the delivery's
 // DefaultMailbox (dovecot-lda -m), or with SaveToDetailMailbox the
 // recipient's detail (Dovecot's lmtp_save_to_detail_mailbox).
-func (r *sieveRun) keep(ctx context.Context, flags []string, what string, pos sieve.Pos) error {
+func (r *sieveRun) keep(ctx context.Context, v msgVersion, flags []string, what string, pos sieve.Pos) error {
 	o := r.a.opts
 	if o.SaveToDetailMailbox && r.d.Recipient.Detail != "" {
 		box := r.d.Recipient.Detail
-		return r.store(ctx, box, StoreOptions{Flags: flags, Create: o.Autocreate, Subscribe: o.Autocreate && o.Autosubscribe},
+		return r.store(ctx, v, box, StoreOptions{Flags: flags, Create: o.Autocreate, Subscribe: o.Autocreate && o.Autosubscribe},
 			fmt.Sprintf("%s %q", what, box), pos)
 	}
 	if box := r.d.DefaultMailbox; box != "" {
-		return r.store(ctx, box, StoreOptions{Flags: flags, Create: o.Autocreate, Subscribe: o.Autocreate && o.Autosubscribe},
+		return r.store(ctx, v, box, StoreOptions{Flags: flags, Create: o.Autocreate, Subscribe: o.Autocreate && o.Autosubscribe},
 			fmt.Sprintf("%s %q", what, box), pos)
 	}
-	return r.store(ctx, "INBOX", StoreOptions{Flags: flags}, what, pos)
+	return r.store(ctx, v, "INBOX", StoreOptions{Flags: flags}, what, pos)
 }
 
-// keepInbox is the keep of last resort, after an error: INBOX, no flags.
-// what says why, for the log.
+// keepInbox is the keep of last resort, after an error: INBOX, no flags,
+// the message as the scripts that ran without error left it. what says
+// why, for the log.
 func (r *sieveRun) keepInbox(ctx context.Context, what string) error {
-	return r.store(ctx, "INBOX", StoreOptions{}, what, sieve.Pos{})
+	err := r.store(ctx, r.cur, "INBOX", StoreOptions{}, what, sieve.Pos{})
+	if err == nil {
+		r.a.opts.Metrics.Action(metrics.ActionImplicitKeep)
+	}
+	return err
 }
 
 // fileinto stores into the named mailbox (RFC 5228 §4.1). A missing
 // mailbox is created with :create (RFC 5490 §3.2) or Autocreate; else the
 // message goes to INBOX. :specialuse (RFC 8579) and :mailboxid (RFC 9042)
 // are treated as naming no existing mailbox: the name decides.
-func (r *sieveRun) fileinto(ctx context.Context, a *sieve.FileInto) error {
+func (r *sieveRun) fileinto(ctx context.Context, a *sieve.FileInto, v msgVersion) error {
 	o := r.a.opts
 	create := a.Create || o.Autocreate
-	return r.store(ctx, a.Mailbox, StoreOptions{Flags: a.Flags, Create: create, Subscribe: create && o.Autosubscribe},
+	return r.store(ctx, v, a.Mailbox, StoreOptions{Flags: a.Flags, Create: create, Subscribe: create && o.Autosubscribe},
 		fmt.Sprintf("fileinto %q", a.Mailbox), a.Pos)
 }
 
-// store writes the copy into mailbox, once per delivery. A missing
+// store writes the copy v into mailbox, once per delivery. A missing
 // mailbox or an invalid name falls back to INBOX with a log line.
-func (r *sieveRun) store(ctx context.Context, mailbox string, so StoreOptions, what string, pos sieve.Pos) error {
+func (r *sieveRun) store(ctx context.Context, v msgVersion, mailbox string, so StoreOptions, what string, pos sieve.Pos) error {
 	box := sieve.CanonicalMailbox(mailbox)
 	if r.stored[box] {
 		r.note("%s: already stored%s", what, posLabel(pos))
@@ -120,7 +138,11 @@ func (r *sieveRun) store(ctx context.Context, mailbox string, so StoreOptions, w
 	if err != nil {
 		return maildirError(box, err)
 	}
-	dl, err := md.Deliver(ctx, box, r.d.Message.Open(), maildir.DeliverOptions{Flags: so.Flags, Create: so.Create, Subscribe: so.Subscribe})
+	msg, err := r.open(v)
+	if err != nil {
+		return maildirError(box, err)
+	}
+	dl, err := md.Deliver(ctx, box, msg, maildir.DeliverOptions{Flags: so.Flags, Create: so.Create, Subscribe: so.Subscribe})
 	if err != nil {
 		if box != "INBOX" && (errors.Is(err, maildir.ErrMailboxNotFound) || errors.Is(err, maildir.ErrInvalidName)) {
 			reason := "mailbox does not exist"
@@ -129,7 +151,7 @@ func (r *sieveRun) store(ctx context.Context, mailbox string, so StoreOptions, w
 			}
 			r.log.LogAttrs(ctx, slog.LevelInfo, "sieve: storing into INBOX instead",
 				slog.String("mailbox", mailbox), slog.String("reason", reason), slog.String("at", pos.String()))
-			return r.store(ctx, "INBOX", StoreOptions{Flags: so.Flags}, what+" -> INBOX ("+reason+")", pos)
+			return r.store(ctx, v, "INBOX", StoreOptions{Flags: so.Flags}, what+" -> INBOX ("+reason+")", pos)
 		}
 		return maildirError(box, err)
 	}

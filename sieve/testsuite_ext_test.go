@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/mail"
 	"os"
 	"path/filepath"
@@ -573,18 +572,6 @@ func evalResultExecute(e *exec, n *node) (bool, error) {
 		s.keepDone = true
 	}
 	return ok, nil
-}
-
-// messageBytes rebuilds a message from its parsed form.
-func messageBytes(m Message) []byte {
-	p, ok := m.(*parsedMessage)
-	if !ok {
-		return nil
-	}
-	body, _ := io.ReadAll(p.m.Body())
-	out := append([]byte(nil), p.m.RawHeader()...)
-	out = append(out, "\r\n"...)
-	return append(out, body...)
 }
 
 // evalMultiscript runs scripts in sequence as sieve_before/sieve_after do:

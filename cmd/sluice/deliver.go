@@ -81,6 +81,9 @@ func parseLDAArgs(args []string) (*ldaOptions, error) {
 // exit prints exactly one line on stderr, which Postfix copies into the
 // bounce; the exit code comes from delivery.ExitCode.
 func runDeliver(ctx context.Context, args []string, _, stderr io.Writer) int {
+	if len(args) == 1 && args[0] == childFlag {
+		return runDeliverChild(ctx, stderr) // a server's delivery child (privileges.go)
+	}
 	o, err := parseLDAArgs(args)
 	if err != nil {
 		return fail(stderr, exitUsage, "usage: %v (sluice deliver [-c config] [-o key=value]... [-d user] [-f sender] [-a address] [-r address] [-m mailbox] [-p file] [-e] [-k])", err)
@@ -274,19 +277,26 @@ func ldaLogger(cfg *config.Config) *slog.Logger {
 }
 
 // dropPrivileges makes a root process the mail user before anything is
-// written, so every file belongs to the user. Other processes run as
-// whoever invoked them.
+// written, so every file belongs to the user: uid, gid (the passwd
+// primary group when unset) and the groups /etc/group lists the user in
+// (privileges.go). Other processes run as whoever invoked them.
 func dropPrivileges(uid, gid int) error {
 	if os.Geteuid() != 0 || uid <= 0 {
 		return nil
 	}
-	if gid > 0 {
-		if err := syscall.Setgroups([]int{gid}); err != nil {
-			return fmt.Errorf("setgroups: %w", err)
-		}
-		if err := syscall.Setgid(gid); err != nil {
-			return fmt.Errorf("setgid %d: %w", gid, err)
-		}
+	cred, _, err := userCredential(uid, gid, "")
+	if err != nil {
+		return err
+	}
+	groups := make([]int, len(cred.Groups))
+	for i, g := range cred.Groups {
+		groups[i] = int(g)
+	}
+	if err := syscall.Setgroups(groups); err != nil {
+		return fmt.Errorf("setgroups: %w", err)
+	}
+	if err := syscall.Setgid(int(cred.Gid)); err != nil {
+		return fmt.Errorf("setgid %d: %w", cred.Gid, err)
 	}
 	if err := syscall.Setuid(uid); err != nil {
 		return fmt.Errorf("setuid %d: %w", uid, err)

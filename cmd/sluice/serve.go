@@ -19,6 +19,7 @@ import (
 
 	"github.com/sluice-mail/sluice/delivery"
 	"github.com/sluice-mail/sluice/internal/config"
+	"github.com/sluice-mail/sluice/internal/metrics"
 	"github.com/sluice-mail/sluice/internal/outbound"
 	"github.com/sluice-mail/sluice/internal/scripts"
 	"github.com/sluice-mail/sluice/internal/state"
@@ -60,7 +61,16 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) int {
 	level := new(slog.LevelVar)
 	level.Set(cfg.Log.Level)
 	log := newLogger(stderr, cfg.Log.Format, level)
-	rt, err := newRuntime(cfg, log)
+	// One metrics instance for the life of the process: reloads keep
+	// counting into it.
+	var m *metrics.Metrics
+	if cfg.Metrics.Listen != "" {
+		m = metrics.New()
+	}
+	rt, err := buildRuntime(cfg, log, runtimeOptions{metrics: m})
+	if err == nil {
+		err = withChildAgent(rt, log)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "sluice serve: %s: %v\n", cfg.File, err)
 		return exitConfig
@@ -68,7 +78,9 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) int {
 	var live atomic.Pointer[runtimeState]
 	live.Store(rt)
 
-	srv, err := delivery.NewServer(serverOptions(cfg, log), resolverFunc(func(ctx context.Context, addr string) (userdb.Recipient, error) {
+	sopts := serverOptions(cfg, log)
+	sopts.Metrics = m
+	srv, err := delivery.NewServer(sopts, resolverFunc(func(ctx context.Context, addr string) (userdb.Recipient, error) {
 		return live.Load().resolver.Resolve(ctx, addr)
 	}), liveAgent(&live))
 	if err != nil {
@@ -92,11 +104,30 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sluice serve: %s: lmtp.listen: no listeners configured\n", cfg.File)
 		return exitConfig
 	}
+	// Sockets bound and files open: now become server.user, if any.
+	if err := dropToServerAccount(cfg, log); err != nil {
+		for _, o := range lns {
+			o.Close()
+		}
+		live.Load().Close()
+		fmt.Fprintf(stderr, "sluice serve: %s: %v\n", cfg.File, err)
+		return exitConfig
+	}
 
 	serveCtx, stopServing := context.WithCancel(context.Background())
 	defer stopServing()
 	var wg sync.WaitGroup
-	errc := make(chan error, len(lns))
+	errc := make(chan error, len(lns)+1)
+	if m != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := m.Serve(serveCtx, cfg.Metrics.Listen); err != nil {
+				errc <- err
+			}
+		}()
+		log.Info("serving metrics", "addr", cfg.Metrics.Listen, "paths", "/metrics /healthz")
+	}
 	for _, ln := range lns {
 		wg.Add(1)
 		go func() {
@@ -120,7 +151,7 @@ loop:
 			code = exitTempFail
 			break loop
 		case <-hup:
-			reload(*cfgPath, cfg, &live, level, log)
+			reload(*cfgPath, cfg, &live, level, m, log)
 		}
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
@@ -146,6 +177,8 @@ type runtimeState struct {
 	agent    delivery.Agent
 	policy   delivery.ReplyPolicy
 	closers  []io.Closer
+	// state is the store of vacation and redirect memory (nil without Sieve).
+	state state.Store
 
 	mu      sync.Mutex
 	refs    int  // deliveries using this runtime
@@ -231,7 +264,29 @@ func liveAgent(live *atomic.Pointer[runtimeState]) agentFunc {
 // when [sieve] is enabled, else one that keeps every message. A reload
 // builds a new one, script cache included (a fresh cache compiles each
 // script again on first use; nothing compiled is ever on disk).
-func newRuntime(cfg *config.Config, log *slog.Logger) (_ *runtimeState, err error) {
+func newRuntime(cfg *config.Config, log *slog.Logger) (*runtimeState, error) {
+	return buildRuntime(cfg, log, runtimeOptions{})
+}
+
+// newRuntimeWithState is newRuntime with the state store given instead of
+// opened from [state] when st is not nil (a delivery child's, which asks
+// the server; see privileges.go). The runtime does not close it.
+func newRuntimeWithState(cfg *config.Config, log *slog.Logger, st state.Store) (*runtimeState, error) {
+	return buildRuntime(cfg, log, runtimeOptions{state: st})
+}
+
+// runtimeOptions are what a runtime takes besides the configuration.
+type runtimeOptions struct {
+	// state, when not nil, is used instead of opening [state]; the
+	// runtime does not close it.
+	state state.Store
+	// metrics counts what the agent does; nil records nothing.
+	metrics *metrics.Metrics
+}
+
+// buildRuntime is newRuntime with options.
+func buildRuntime(cfg *config.Config, log *slog.Logger, o runtimeOptions) (_ *runtimeState, err error) {
+	st := o.state
 	res, err := userdb.NewResolver(cfg.UserDB(log))
 	if err != nil {
 		return nil, err
@@ -252,17 +307,20 @@ func newRuntime(cfg *config.Config, log *slog.Logger) (_ *runtimeState, err erro
 		rt.agent = &delivery.KeepAgent{Store: &delivery.MaildirStore{Options: mdOpts}}
 		return rt, nil
 	}
-	st, err := openState(cfg.State)
-	if err != nil && cfg.State.Backend == config.StateBolt && cfg.State.File == config.Default().State.File {
-		// The built-in default is not usable here (an unprivileged run
-		// without a configuration file): remember in memory only.
-		log.Warn("state store unavailable, using memory: vacation and forward memory will not outlive this process", "err", err)
-		st, err = state.NewMemory(), nil
+	if st == nil {
+		st, err = openState(cfg.State)
+		if err != nil && cfg.State.Backend == config.StateBolt && cfg.State.File == config.Default().State.File {
+			// The built-in default is not usable here (an unprivileged run
+			// without a configuration file): remember in memory only.
+			log.Warn("state store unavailable, using memory: vacation and forward memory will not outlive this process", "err", err)
+			st, err = state.NewMemory(), nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		rt.closers = append(rt.closers, st)
 	}
-	if err != nil {
-		return nil, err
-	}
-	rt.closers = append(rt.closers, st)
+	rt.state = st
 
 	layout := scriptLayout(cfg)
 	if err := layout.Validate(); err != nil {
@@ -305,6 +363,7 @@ func newRuntime(cfg *config.Config, log *slog.Logger) (_ *runtimeState, err erro
 		Hostname:              cfg.Hostname,
 		Version:               versionString(),
 		Logger:                log,
+		Metrics:               o.metrics,
 	})
 	if err != nil {
 		return nil, err
@@ -362,13 +421,16 @@ func openState(c config.State) (state.Store, error) {
 // reload reads the configuration again. A bad file is logged and the
 // running configuration kept; settings that need the listeners or the
 // server rebuilt are reported as needing a restart.
-func reload(path string, started *config.Config, live *atomic.Pointer[runtimeState], level *slog.LevelVar, log *slog.Logger) {
+func reload(path string, started *config.Config, live *atomic.Pointer[runtimeState], level *slog.LevelVar, m *metrics.Metrics, log *slog.Logger) {
 	cfg, err := config.Load(path)
 	if err != nil {
 		log.Error("reload failed, keeping the running configuration", "err", err)
 		return
 	}
-	rt, err := newRuntime(cfg, log)
+	rt, err := buildRuntime(cfg, log, runtimeOptions{metrics: m})
+	if err == nil {
+		err = withChildAgent(rt, log)
+	}
 	if err != nil {
 		log.Error("reload failed, keeping the running configuration", "config", cfg.File, "err", err)
 		return
@@ -376,8 +438,14 @@ func reload(path string, started *config.Config, live *atomic.Pointer[runtimeSta
 	if !reflect.DeepEqual(cfg.LMTP, started.LMTP) || cfg.Hostname != started.Hostname || cfg.Log.Format != started.Log.Format {
 		log.Warn("reload: changes to [lmtp], hostname and log.format take effect after a restart")
 	}
+	if cfg.Server.User != started.Server.User || cfg.Server.Group != started.Server.Group {
+		log.Warn("reload: server.user and server.group take effect after a restart")
+	}
 	if cfg.Mail.QuotaTemporary != started.Mail.QuotaTemporary {
 		log.Warn("reload: mail.quota_temporary takes effect after a restart")
+	}
+	if cfg.Metrics != started.Metrics {
+		log.Warn("reload: changes to [metrics] take effect after a restart")
 	}
 	level.Set(cfg.Log.Level)
 	old := live.Swap(rt)

@@ -38,6 +38,8 @@ type Config struct {
 	Redirect Redirect
 	Vacation Vacation
 	State    State
+	Server   Server
+	Metrics  Metrics
 }
 
 // Log configures logging.
@@ -140,6 +142,7 @@ func Default() *Config {
 		},
 	}
 	defaultSieveSections(c)
+	defaultServer(c)
 	return c
 }
 

@@ -60,6 +60,7 @@ func TestLoadReference(t *testing.T) {
 		Redirect: Redirect{SRSDomain: "fwd.example.org", SRSSecret: "change me", DuplicateWindow: 12 * time.Hour},
 		Vacation: Vacation{ReturnPath: "null", MinPeriod: 24 * time.Hour, MaxPeriod: 60 * 24 * time.Hour, Addresses: []string{}},
 		State:    State{Backend: "bolt", File: "/var/lib/sluice/state.db"},
+		Server:   Server{User: "vmail", Group: "vmail", DeliverAsUser: true, ChildTimeout: 5 * time.Minute},
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("got\n%+v\nwant\n%+v", c, want)

@@ -94,7 +94,7 @@ var sections = map[string]bool{"log": true, "lmtp": true, "users": true, "mail":
 func (p *parser) key(key toml.Key, doc map[string]any) {
 	name := strings.Join(key, ".")
 	v := lookup(doc, key)
-	if len(key) == 1 && (sections[name] || slices.Contains(sieveSections, name)) {
+	if len(key) == 1 && (sections[name] || slices.Contains(sieveSections, name) || name == serverSection || name == metricsSection) {
 		if _, ok := v.(map[string]any); !ok {
 			p.errs = append(p.errs, p.at(key, wantType("a table", v)))
 		}
@@ -111,6 +111,12 @@ func (p *parser) key(key toml.Key, doc map[string]any) {
 	set, ok := fields[name]
 	if !ok {
 		set, ok = sieveFields[name]
+	}
+	if !ok {
+		set, ok = serverFields[name]
+	}
+	if !ok {
+		set, ok = metricsFields[name]
 	}
 	if !ok {
 		p.unknown[name] = true

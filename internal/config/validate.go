@@ -47,6 +47,8 @@ func (c *Config) Validate() error {
 		bad("mail.recipient_delimiter", "%q: '@', '\"' and space cannot be delimiters", c.Mail.RecipientDelimiter)
 	}
 	c.validateSieve(bad)
+	c.validateServer(bad)
+	c.validateMetrics(bad)
 	if len(errs) > 0 {
 		return errs
 	}

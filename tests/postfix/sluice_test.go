@@ -63,7 +63,12 @@ func newSluiceSetup(t *testing.T, dir string, listen ...string) *sluiceSetup {
 	}
 	usersFile := filepath.Join(dir, "users")
 	writeFile(t, usersFile, strings.Join(users, "\n")+"\n", 0o644)
+	// The users have no uid of their own: as root, the LMTP server
+	// delivers as root, which must be allowed.
 	writeFile(t, s.config, `hostname = "mx.sluice.test"
+
+[server]
+allow_root = true
 
 [log]
 level = "debug"

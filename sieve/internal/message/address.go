@@ -214,9 +214,7 @@ func tokenizeAddr(v string) []addrTok {
 		case c == '(':
 			end := skipComment(v, i)
 			inner := v[i+1 : end]
-			if strings.HasSuffix(inner, ")") {
-				inner = inner[:len(inner)-1]
-			}
+			inner = strings.TrimSuffix(inner, ")")
 			toks = append(toks, addrTok{kind: tkComment, text: unescape(inner), space: space})
 			space = true
 			i = end
