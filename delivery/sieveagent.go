@@ -154,6 +154,8 @@ type SieveOptions struct {
 	// VacationAddresses lists extra addresses of every user; a user's
 	// vacation_addresses extra field adds more.
 	VacationAddresses []string
+	// VacationReply sets the default Subject and the To of vacation replies.
+	VacationReply VacationReplyOptions
 	// MaxRedirects bounds the redirects of one delivery over all its
 	// scripts (each script is also bound by its compile limits); 0 means
 	// no bound beyond the scripts'.

@@ -266,7 +266,11 @@ func (r *sieveRun) original() (*autoreply.Original, error) {
 }
 
 func (r *sieveRun) buildOptions() autoreply.BuildOptions {
-	return autoreply.BuildOptions{Now: r.a.opts.Now, Hostname: r.a.opts.Hostname}
+	bo := autoreply.BuildOptions{Now: r.a.opts.Now, Hostname: r.a.opts.Hostname}
+	if v := r.a.opts.Version; v != "" {
+		bo.UserAgent = "sluice " + v // X-Sieve of notifications, Reporting-UA
+	}
+	return bo
 }
 
 // fcc stores a copy of a sent message (RFC 8580). Failing to is logged:

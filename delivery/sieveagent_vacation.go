@@ -12,6 +12,15 @@ import (
 	"github.com/sluice-mail/sluice/sieve"
 )
 
+// VacationReplyOptions are the settings of vacation replies that Dovecot
+// calls sieve_vacation_default_subject, sieve_vacation_default_subject_template
+// and sieve_vacation_to_header_ignore_envelope; see autoreply.BuildOptions.
+type VacationReplyOptions struct {
+	DefaultSubject         string
+	DefaultSubjectTemplate string
+	ToHeaderIgnoreEnvelope bool
+}
+
 // vacation answers the sender (RFC 5230) unless RFC 3834 and RFC 5230 §4.5
 // say not to, at most once per sender per period: the (user, handle,
 // sender) record is claimed atomically, so concurrent deliveries send one
@@ -33,6 +42,9 @@ func (r *sieveRun) vacation(ctx context.Context, a *sieve.Vacation) error {
 		Mime: a.Mime, Handle: a.Handle, Seconds: int(a.Period / time.Second),
 	}
 	bo := r.buildOptions()
+	vr := r.a.opts.VacationReply
+	bo.DefaultSubject, bo.DefaultSubjectTemplate = vr.DefaultSubject, vr.DefaultSubjectTemplate
+	bo.ToHeaderIgnoreEnvelope = vr.ToHeaderIgnoreEnvelope
 	if r.a.opts.VacationFromRecipient {
 		bo.ReturnPath = r.userAddress()
 	}

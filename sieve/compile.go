@@ -73,6 +73,7 @@ type checker struct {
 	lang       *language
 	limits     Limits
 	required   map[string]bool
+	requiredAt map[string]Pos // where each capability was first required
 	namespaces map[string]bool
 	errs       []*CompileError
 	warns      []*CompileError
@@ -103,6 +104,7 @@ func Compile(ctx context.Context, name string, src []byte, opts Options) (*Scrip
 		lang:       newLanguage(opts.Extensions, opts.extra),
 		limits:     limits,
 		required:   map[string]bool{},
+		requiredAt: map[string]Pos{},
 		namespaces: map[string]bool{},
 		state:      map[string]any{},
 	}
@@ -162,6 +164,9 @@ func (c *checker) block(cmds []parser.Cmd, depth int, top bool) []*node {
 			c.require(cmd, pos)
 			continue
 		}
+		if requireOK {
+			c.validateRequired()
+		}
 		requireOK = false
 		n := c.command(cmd, depth)
 		switch id {
@@ -191,7 +196,21 @@ func (c *checker) block(cmds []parser.Cmd, depth int, top bool) []*node {
 			out = append(out, n)
 		}
 	}
+	if requireOK {
+		c.validateRequired() // a script of require commands only
+	}
 	return out
+}
+
+// validateRequired runs the validate hooks of the required extensions, in
+// the order of the language, once the require commands have all been read
+// (so that require "a"; require "b"; and require ["b", "a"] are alike).
+func (c *checker) validateRequired() {
+	for _, e := range c.lang.validators {
+		if c.required[e.name] {
+			e.validate(c, c.requiredAt[e.name])
+		}
+	}
 }
 
 func (c *checker) require(cmd *parser.Cmd, pos Pos) {
@@ -216,6 +235,9 @@ func (c *checker) require(cmd *parser.Cmd, pos Pos) {
 			continue
 		}
 		c.required[name] = true
+		if _, seen := c.requiredAt[name]; !seen {
+			c.requiredAt[name] = pos
+		}
 		for ns := range e.namespaces {
 			c.namespaces[ns] = true
 		}

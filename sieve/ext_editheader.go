@@ -51,8 +51,9 @@ type EditHeaderConfig struct {
 	Protected []string
 	// ForbidAdd fields cannot be added; ForbidDelete cannot be deleted.
 	ForbidAdd, ForbidDelete []string
-	// MaxHeaderSize bounds the value given to addheader, in octets;
-	// 0 means 2048, Pigeonhole's default.
+	// MaxHeaderSize, when positive, bounds the value given to addheader
+	// at run time, in octets, below or above the script's
+	// Limits.EditHeaderMaxSize; 0 leaves that limit alone.
 	MaxHeaderSize int
 }
 
@@ -64,7 +65,7 @@ func (e *exec) editHeaderConfig() EditHeaderConfig {
 		cfg = s.EditHeaderConfig()
 	}
 	if cfg.MaxHeaderSize <= 0 {
-		cfg.MaxHeaderSize = defaultMaxHeaderSize
+		cfg.MaxHeaderSize = e.s.limits.EditHeaderMaxSize
 	}
 	return cfg
 }
@@ -100,6 +101,12 @@ func checkAddheader(c *checker, n *node) {
 	if v, ok := n.args[1].constStrings(); ok {
 		if err := checkFieldValue(v[0]); err != nil {
 			c.errorf(n.args[1].pos, "addheader command: %v", err)
+		}
+		// A constant value over the limit can never be added: refuse
+		// the script now, as Pigeonhole does (a computed value is
+		// checked when the action runs).
+		if max := c.limits.EditHeaderMaxSize; len(v[0]) > max {
+			c.errorf(n.args[1].pos, "addheader command: specified header value is too large (%d octets, max %d)", len(v[0]), max)
 		}
 	}
 }

@@ -343,3 +343,43 @@ func TestEditheaderInputUnchanged(t *testing.T) {
 		t.Errorf("input changed: size %d (was %d), X-One %q, X-Two %q", in.Size(), size, in.Header("X-One"), in.Header("X-Two"))
 	}
 }
+
+// TestEditheaderSizeLimit checks Limits.EditHeaderMaxSize (Pigeonhole's
+// sieve_editheader_max_header_size): a constant value over it is refused
+// at compile time, a computed one when the action runs.
+func TestEditheaderSizeLimit(t *testing.T) {
+	val := strings.Repeat("A", 1500)
+	cases := []struct {
+		name       string
+		max        int
+		src        string
+		compileErr bool
+		runErr     bool
+	}{
+		{"constant under default", 0, `addheader "X" "` + val + `";`, false, false},
+		{"constant over limit", 1024, `addheader "X" "` + val + `";`, true, false},
+		{"constant at limit", 1500, `addheader "X" "` + val + `";`, false, false},
+		{"variable over limit", 1024, `set "v" "` + val + `"; addheader "X" "${v}";`, false, true},
+		{"variable under limit", 2000, `set "v" "` + val + `"; addheader "X" "${v}";`, false, false},
+	}
+	for _, tt := range cases {
+		t.Run(tt.name, func(t *testing.T) {
+			src := `require ["editheader", "variables"]; ` + tt.src
+			s, err := Compile(context.Background(), "t", []byte(src), Options{Limits: Limits{EditHeaderMaxSize: tt.max}})
+			if tt.compileErr {
+				if err == nil || !strings.Contains(err.Error(), "too large") {
+					t.Fatalf("err = %v, want a compile error about the size", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = s.Run(context.Background(), &Input{Message: mustMessage(t, editMsg)})
+			var re *RuntimeError
+			if got := errors.As(err, &re); got != tt.runErr {
+				t.Errorf("err = %v, want run-time error %t", err, tt.runErr)
+			}
+		})
+	}
+}

@@ -14,6 +14,20 @@ var extExtracttext = &extension{
 		check:      checkExtracttext,
 		run:        runExtracttext,
 	}},
+	validate: validateExtracttext,
+}
+
+// validateExtracttext refuses require "extracttext" without "variables"
+// and "foreverypart": RFC 5703 §7 defines extracttext as storing into a
+// variable the text of the part foreverypart is at, so, as in Pigeonhole,
+// the capability is an error on its own, even when the command is unused.
+func validateExtracttext(c *checker, pos Pos) {
+	if !c.required["variables"] {
+		c.errorf(pos, "extracttext extension cannot be used without variables extension (RFC 5703 §7)")
+	}
+	if !c.required["foreverypart"] {
+		c.errorf(pos, "extracttext extension cannot be used without foreverypart extension (RFC 5703 §7)")
+	}
 }
 
 type extracttextData struct {
@@ -21,11 +35,8 @@ type extracttextData struct {
 }
 
 func checkExtracttext(c *checker, n *node) {
-	// RFC 5703 §7: it requires variables and is only valid inside
-	// foreverypart.
-	if !c.required["variables"] {
-		c.errorf(n.pos, "the extracttext command requires the 'variables' extension (RFC 5703 §7)")
-	}
+	// RFC 5703 §7: it is only valid inside foreverypart (the required
+	// capabilities are checked by validateExtracttext).
 	if c.loopDepth() == 0 {
 		c.errorf(n.pos, "the extracttext command is not inside a foreverypart loop (RFC 5703 §7)")
 	}

@@ -183,6 +183,7 @@ func compileIncluded(c *checker, key scriptKey, src []byte) (*Script, bool) {
 		lang:       c.lang,
 		limits:     c.limits,
 		required:   map[string]bool{},
+		requiredAt: map[string]Pos{},
 		namespaces: map[string]bool{},
 		state:      c.state,
 	}

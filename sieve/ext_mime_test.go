@@ -120,7 +120,9 @@ func TestMimeCompileErrors(t *testing.T) {
 		{"break unknown name", `require "foreverypart"; foreverypart :name "a" { break :name "b"; }`, "named 'b'"},
 		{"too deep", `require "foreverypart"; foreverypart { foreverypart { foreverypart { foreverypart { foreverypart { } } } } }`, "nested too deeply"},
 		{"extracttext outside", `require ["extracttext", "variables", "foreverypart"]; extracttext "x";`, "not inside a foreverypart"},
-		{"extracttext without variables", `require ["extracttext", "foreverypart"]; foreverypart { extracttext "x"; }`, "requires the 'variables'"},
+		{"extracttext without variables", `require ["extracttext", "foreverypart"]; foreverypart { extracttext "x"; }`, "without variables extension"},
+		{"extracttext without foreverypart", `require ["extracttext", "variables"]; keep;`, "without foreverypart extension"},
+		{"extracttext without foreverypart, required later", `require "extracttext"; require "variables"; require "foreverypart"; keep;`, ""},
 		{"extracttext bad variable", `require ["extracttext", "variables", "foreverypart"]; foreverypart { extracttext "${a}"; }`, "invalid variable name"},
 		{"anychild without mime", `require "mime"; if header :anychild "a" "b" { }`, "requires :mime"},
 		{"type on exists", `require "mime"; if exists :mime :type "a" { }`, "only be used with the header test"},
@@ -130,7 +132,10 @@ func TestMimeCompileErrors(t *testing.T) {
 	for _, tt := range cases {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := Compile(context.Background(), "t", []byte(tt.src), Options{})
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
+			switch {
+			case tt.want == "" && err != nil:
+				t.Errorf("err = %v, want none", err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
 				t.Errorf("err = %v, want %q", err, tt.want)
 			}
 		})

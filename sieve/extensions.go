@@ -35,6 +35,10 @@ type extension struct {
 	// (RFC 5260 :index/:last); it must return values unchanged when n
 	// does not carry its tags.
 	filter func(e *exec, n *node, values []string) []string
+	// validate checks, once the require commands at the top of the
+	// script have been read, that the capabilities this extension
+	// depends on were required too; pos is that of its require.
+	validate func(c *checker, pos Pos)
 }
 
 // extraTag is a tagged argument an extension adds to others' commands.
@@ -103,6 +107,8 @@ type language struct {
 	nsOwner  map[string]*extension
 	mods     map[string]*modifier
 	filters  []func(e *exec, n *node, values []string) []string
+	// validators are the extensions with a validate hook, in order.
+	validators []*extension
 }
 
 type extraTagOwned struct {
@@ -158,6 +164,9 @@ func newLanguage(allowed []string, extra []*extension) *language {
 		}
 		if e.filter != nil {
 			l.filters = append(l.filters, e.filter)
+		}
+		if e.validate != nil {
+			l.validators = append(l.validators, e)
 		}
 		for ns, f := range e.namespaces {
 			l.ns[ns] = f

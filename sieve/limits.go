@@ -15,6 +15,11 @@ type Limits struct {
 	VariableSize   int // bytes per variable value; default 4 KiB
 	MatchVariables int // match variables ${0}..; default 32 like Pigeonhole (RFC 5229 §3.2 asks for at least 10)
 	Steps          int // commands, tests and comparisons per run; default 1,000,000
+	// EditHeaderMaxSize bounds the value of an addheader field (RFC 5293
+	// §4), in octets; default 2048, Pigeonhole's
+	// sieve_editheader_max_header_size. A constant value over it is a
+	// compile error, a computed one a run-time error.
+	EditHeaderMaxSize int
 	// VacationMinPeriod and VacationMaxPeriod bound the vacation :days and
 	// :seconds period (RFC 5230 §4.1, RFC 6131); zero takes the defaults
 	// (1 day, 60 days), a negative value means no bound.
@@ -37,5 +42,6 @@ func (l Limits) withDefaults() Limits {
 	def(&l.VariableSize, 4096)
 	def(&l.MatchVariables, 32)
 	def(&l.Steps, 1_000_000)
+	def(&l.EditHeaderMaxSize, defaultMaxHeaderSize)
 	return l
 }

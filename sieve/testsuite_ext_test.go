@@ -122,6 +122,7 @@ func (s *suite) options() Options {
 	o.Limits.Includes = s.configInt("sieve_include_max_includes")
 	o.Limits.IncludeDepth = s.configInt("sieve_include_max_nesting_depth")
 	o.Limits.VariableSize = s.configInt("sieve_variables_max_variable_size")
+	o.Limits.EditHeaderMaxSize = s.configInt("sieve_editheader_max_header_size")
 	return o
 }
 

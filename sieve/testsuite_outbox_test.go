@@ -26,6 +26,9 @@ func (s *suite) buildOptions() autoreply.BuildOptions {
 	if n := s.configInt("sieve_vacation_max_subject_codepoints"); n > 0 {
 		bo.MaxSubjectRunes = n
 	}
+	bo.DefaultSubject = s.config["sieve_vacation_default_subject"]
+	bo.DefaultSubjectTemplate = s.config["sieve_vacation_default_subject_template"]
+	bo.ToHeaderIgnoreEnvelope = s.configBool("sieve_vacation_to_header_ignore_envelope")
 	return bo
 }
 

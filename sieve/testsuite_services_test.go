@@ -48,13 +48,13 @@ func init() {
 
 var _ EditHeaderSettings = (*suite)(nil)
 
-// EditHeaderConfig maps Pigeonhole's sieve_editheader_* settings.
+// EditHeaderConfig maps Pigeonhole's sieve_editheader_* lists (the size
+// limit is a compile option, see options).
 func (s *suite) EditHeaderConfig() EditHeaderConfig {
 	return EditHeaderConfig{
-		Protected:     strings.Fields(s.config["sieve_editheader_protected"]),
-		ForbidAdd:     strings.Fields(s.config["sieve_editheader_forbid_add"]),
-		ForbidDelete:  strings.Fields(s.config["sieve_editheader_forbid_delete"]),
-		MaxHeaderSize: s.configInt("sieve_editheader_max_header_size"),
+		Protected:    strings.Fields(s.config["sieve_editheader_protected"]),
+		ForbidAdd:    strings.Fields(s.config["sieve_editheader_forbid_add"]),
+		ForbidDelete: strings.Fields(s.config["sieve_editheader_forbid_delete"]),
 	}
 }
 

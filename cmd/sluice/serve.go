@@ -364,6 +364,10 @@ func buildRuntime(cfg *config.Config, log *slog.Logger, o runtimeOptions) (_ *ru
 		Version:               versionString(),
 		Logger:                log,
 		Metrics:               o.metrics,
+		VacationReply: delivery.VacationReplyOptions{
+			DefaultSubject: cfg.Vacation.DefaultSubject, DefaultSubjectTemplate: cfg.Vacation.DefaultSubjectTemplate,
+			ToHeaderIgnoreEnvelope: cfg.Vacation.ToHeaderIgnoreEnvelope,
+		},
 	})
 	if err != nil {
 		return nil, err

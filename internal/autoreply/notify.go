@@ -59,7 +59,10 @@ func BuildNotification(o *Original, n Notify, opts BuildOptions) (Outgoing, erro
 	out := Outgoing{MailFrom: bareAddress(opts.ReturnPath), RcptTo: rcpts}
 
 	owner := o.EnvelopeTo
-	from := &mail.Address{Address: owner}
+	from := ""
+	if owner != "" {
+		from = formatAddress(&mail.Address{Address: owner})
+	}
 	if n.From != "" {
 		a, err := parseMailbox(n.From)
 		if err != nil {
@@ -67,10 +70,10 @@ func BuildNotification(o *Original, n Notify, opts BuildOptions) (Outgoing, erro
 			// fall back to the owner rather than drop the notification.
 			out.Warnings = append(out.Warnings, fmt.Errorf("%w %q: %w; using %s", ErrInvalidFrom, oneLine(n.From), err, owner))
 		} else {
-			from = a
+			from = formatGiven(n.From, a)
 		}
 	}
-	if from.Address == "" {
+	if from == "" {
 		return Outgoing{}, ErrNoRecipient
 	}
 
@@ -87,7 +90,10 @@ func BuildNotification(o *Original, n Notify, opts BuildOptions) (Outgoing, erro
 	subject = truncateRunes(subject, opts.maxSubject())
 
 	var m msgBuilder
-	m.field("From", formatAddress(from))
+	// Pigeonhole names itself in an X-Sieve field; sluice does the same
+	// so that a loop or a complaint can be traced to the filter.
+	m.field("X-Sieve", opts.xSieve())
+	m.field("From", from)
 	if len(u.To) > 0 {
 		m.field("To", formatList(u.To))
 	}

@@ -46,11 +46,27 @@ type BuildOptions struct {
 	// Postmaster is the From address of rejection notices; default
 	// "postmaster@" the recipient's domain.
 	Postmaster string
-	// UserAgent names the software in Reporting-UA; default "sluice".
+	// UserAgent names the software in Reporting-UA and in the X-Sieve
+	// field of notifications; default "sluice".
 	UserAgent string
 	// MaxSubjectRunes bounds a generated Subject (an ellipsis marks the
 	// cut); default 256, as Dovecot's sieve_vacation_max_subject_codepoints.
 	MaxSubjectRunes int
+	// DefaultSubject is the Subject of a vacation reply without :subject
+	// to a message without a Subject; default "Automated reply"
+	// (Pigeonhole's sieve_vacation_default_subject).
+	DefaultSubject string
+	// DefaultSubjectTemplate makes the Subject of a vacation reply
+	// without :subject to a message with one; "%$" and "%{subject}" stand
+	// for the original subject and "%%" for "%". Default "Auto: %$"
+	// (Pigeonhole's sieve_vacation_default_subject_template).
+	DefaultSubjectTemplate string
+	// ToHeaderIgnoreEnvelope makes the To of a vacation reply the first
+	// address of the original's Sender, Resent-From or From field even
+	// when it is not the envelope sender the reply goes to (Pigeonhole's
+	// sieve_vacation_to_header_ignore_envelope), for senders rewritten by
+	// SRS or a list. By default To names the envelope sender.
+	ToHeaderIgnoreEnvelope bool
 	// SevenBit forces quoted-printable for non-ASCII text bodies, for a
 	// submission path without 8BITMIME. By default such text is sent 8bit.
 	SevenBit bool
@@ -99,6 +115,10 @@ func (b BuildOptions) userAgent() string {
 	}
 	return "sluice"
 }
+
+// xSieve is the value of the X-Sieve field naming the implementation in
+// notifications (UserAgent), as Pigeonhole adds one.
+func (b BuildOptions) xSieve() string { return b.userAgent() }
 
 // msgBuilder accumulates header fields and a body.
 type msgBuilder struct {
@@ -196,6 +216,17 @@ func formatAddress(a *mail.Address) string {
 }
 
 const maxNameRunes = 200
+
+// formatGiven formats a mailbox a script gave (:from) as Pigeonhole writes
+// it: a bare addr-spec stays bare ("From: addr"), a name-addr or angle-addr
+// keeps its angle brackets. a is the parse of raw.
+func formatGiven(raw string, a *mail.Address) string {
+	s := formatAddress(a)
+	if a.Name == "" && !strings.Contains(raw, "<") {
+		s = strings.TrimSuffix(strings.TrimPrefix(s, "<"), ">")
+	}
+	return s
+}
 
 // textBody prepares text for a text/plain part: line endings become CRLF,
 // a final line break is added, and the transfer encoding is chosen — 7bit

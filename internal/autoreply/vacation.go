@@ -19,7 +19,8 @@ type Vacation struct {
 	// Reason is the body of the reply; with Mime, a whole MIME entity.
 	Reason string
 	// Subject is :subject; empty means "Auto: " and the original subject
-	// (RFC 5230 §4.5).
+	// (RFC 5230 §4.5), or what BuildOptions.DefaultSubject and
+	// DefaultSubjectTemplate say.
 	Subject string
 	// From is :from, a mailbox such as "Name <addr>"; empty means the
 	// user's address that the original was sent to.
@@ -84,28 +85,30 @@ func BuildVacation(o *Original, v Vacation, opts BuildOptions) (Outgoing, error)
 	}
 	out := Outgoing{MailFrom: bareAddress(opts.ReturnPath), RcptTo: []string{o.EnvelopeFrom}}
 
-	from := o.replyFrom(v)
+	from := formatAddress(o.replyFrom(v))
 	if v.From != "" {
 		a, err := parseMailbox(v.From)
 		if err != nil {
-			out.Warnings = append(out.Warnings, fmt.Errorf("%w %q: %w; using %s", ErrInvalidFrom, oneLine(v.From), err, from.Address))
+			out.Warnings = append(out.Warnings, fmt.Errorf("%w %q: %w; using %s", ErrInvalidFrom, oneLine(v.From), err, from))
 		} else {
-			from = a
+			from = formatGiven(v.From, a)
 		}
 	}
 
 	subject := decodeHeader(oneLine(v.Subject))
 	if subject == "" {
-		subject = "Automated reply"
-		if o.Subject != "" {
-			subject = "Auto: " + oneLine(o.Subject)
-		}
+		subject = o.defaultSubject(opts)
 	}
 	subject = truncateRunes(oneLine(subject), opts.maxSubject())
 
+	to := o.senderMailbox()
+	if opts.ToHeaderIgnoreEnvelope {
+		to = o.headerSender(to)
+	}
+
 	var m msgBuilder
-	m.field("From", formatAddress(from))
-	m.field("To", formatAddress(o.senderMailbox()))
+	m.field("From", from)
+	m.field("To", formatAddress(to))
 	m.field("Subject", encodeText(subject))
 	m.field("Date", date(opts.now()))
 	m.field("Message-ID", "<"+opts.newID()+"@"+opts.hostname()+">")
@@ -130,6 +133,72 @@ func BuildVacation(o *Original, v Vacation, opts BuildOptions) (Outgoing, error)
 	}
 	out.Data = m.buf.Bytes()
 	return out, nil
+}
+
+// defaultSubject is the Subject of a reply without :subject: as in
+// Pigeonhole, DefaultSubject (else "Automated reply") when the original has
+// no subject, else DefaultSubjectTemplate (else "Auto: %$") filled in.
+func (o *Original) defaultSubject(opts BuildOptions) string {
+	if o.Subject == "" {
+		if opts.DefaultSubject != "" {
+			return opts.DefaultSubject
+		}
+		return "Automated reply"
+	}
+	tmpl := opts.DefaultSubjectTemplate
+	if tmpl == "" {
+		tmpl = "Auto: %$"
+	}
+	return expandSubject(tmpl, oneLine(o.Subject))
+}
+
+// expandSubject fills in a subject template: "%$" and "%{subject}" are the
+// original subject, "%%" is "%"; any other "%" is kept as it is.
+func expandSubject(tmpl, subject string) string {
+	var b strings.Builder
+	for i := 0; i < len(tmpl); i++ {
+		c := tmpl[i]
+		if c != '%' || i+1 == len(tmpl) {
+			b.WriteByte(c)
+			continue
+		}
+		switch rest := tmpl[i+1:]; {
+		case rest[0] == '$':
+			b.WriteString(subject)
+			i++
+		case rest[0] == '%':
+			b.WriteByte('%')
+			i++
+		case strings.HasPrefix(rest, "{subject}"):
+			b.WriteString(subject)
+			i += len("{subject}")
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// senderHeaders are the fields whose first address a reply's To names
+// when the envelope is ignored, in Pigeonhole's order.
+var senderHeaders = []string{"Sender", "Resent-From", "From"}
+
+// headerSender returns the first valid address of the first of the
+// Sender, Resent-From and From fields that has one, with its display
+// name; def when none has.
+func (o *Original) headerSender(def *mail.Address) *mail.Address {
+	for _, h := range senderHeaders {
+		v := o.Header.Get(h)
+		if v == "" {
+			continue
+		}
+		for _, a := range parseAddressList(v) {
+			if validAddrSpec(a.Address) {
+				return a
+			}
+		}
+	}
+	return def
 }
 
 // replyFrom picks the default From of a reply: the first of the user's

@@ -51,6 +51,16 @@ type Vacation struct {
 	MinPeriod, MaxPeriod time.Duration
 	// Addresses are extra addresses every user counts as theirs.
 	Addresses []string
+	// DefaultSubject is the Subject of a reply without :subject to a
+	// message without one; "" means "Automated reply".
+	DefaultSubject string
+	// DefaultSubjectTemplate is the Subject of a reply without :subject
+	// to a message with one, "%$" (or "%{subject}") standing for its
+	// subject; "" means "Auto: %$".
+	DefaultSubjectTemplate string
+	// ToHeaderIgnoreEnvelope names the original's Sender, Resent-From or
+	// From in the reply's To even when it is not the envelope sender.
+	ToHeaderIgnoreEnvelope bool
 }
 
 // State says where sluice remembers vacation replies, forwards and
@@ -133,6 +143,10 @@ var sieveFields = map[string]func(c *Config, v any) error{
 	"vacation.min_period":  duration(func(c *Config) *time.Duration { return &c.Vacation.MinPeriod }),
 	"vacation.max_period":  duration(func(c *Config) *time.Duration { return &c.Vacation.MaxPeriod }),
 	"vacation.addresses":   strList(func(c *Config) *[]string { return &c.Vacation.Addresses }),
+
+	"vacation.default_subject":           str(func(c *Config) *string { return &c.Vacation.DefaultSubject }),
+	"vacation.default_subject_template":  str(func(c *Config) *string { return &c.Vacation.DefaultSubjectTemplate }),
+	"vacation.to_header_ignore_envelope": boolean(func(c *Config) *bool { return &c.Vacation.ToHeaderIgnoreEnvelope }),
 
 	"state.backend":        str(func(c *Config) *string { return &c.State.Backend }),
 	"state.file":           str(func(c *Config) *string { return &c.State.File }),
