@@ -280,3 +280,20 @@ func TestInvalidRuntimeRegexWarns(t *testing.T) {
 		t.Errorf("warnings = %v, want one at line 3 about '['", res.Warnings)
 	}
 }
+
+// TestParserMessages: syntax errors from the underlying parser are
+// reworded for script authors, with their position.
+func TestParserMessages(t *testing.T) {
+	for _, tt := range []struct{ src, want string }{
+		{"if true {\n  keep\n}\n", "2:3: missing ';' before '}'"},
+		{"if header :is [\"a\" \"b\"] \"c\" { keep; }\n", "1:20: missing ',' between strings in a list"},
+		{"if header : \"a\" \"b\" { keep; }\n", "1:13: expected a tag name after ':'"},
+		// A stray '}' used to end the script silently.
+		{"keep;\n}\ndiscard;\n", "2:1: unexpected '}' that closes no block"},
+	} {
+		_, err := Compile(context.Background(), "s", []byte(tt.src), Options{})
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Compile(%q) = %v, want an error containing %q", tt.src, err, tt.want)
+		}
+	}
+}

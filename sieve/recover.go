@@ -128,12 +128,20 @@ func parseOnce(name, text string, limits Limits) ([]parser.Cmd, *parseError) {
 	lexed := err == nil
 	if err == nil {
 		var cmds []parser.Cmd
-		cmds, err = parser.Parse(lexer.NewStream(toks), &parser.Options{
+		st := lexer.NewStream(toks)
+		cmds, err = parser.Parse(st, &parser.Options{
 			MaxBlockNesting: limits.Nesting,
 			MaxTestNesting:  limits.Nesting,
 		})
 		if err == nil {
-			return cmds, nil
+			// The parser ends the script at a '}' that closes no block
+			// and ignores what follows it: "keep; } discard;" must not
+			// quietly lose the discard.
+			extra := st.Last()
+			if extra == nil {
+				return cmds, nil
+			}
+			err = lexer.ErrorAt(extra, "unexpected '}' that closes no block")
 		}
 	}
 	msg := err.Error()
@@ -144,7 +152,7 @@ func parseOnce(name, text string, limits Limits) ([]parser.Cmd, *parseError) {
 		msg = msg[len(m[0]):]
 		pe.known = lexed
 	}
-	msg = strings.TrimPrefix(msg, "go-sieve/lexer: ")
+	msg = parserMessage(strings.TrimPrefix(msg, "go-sieve/lexer: "))
 	switch {
 	case errors.Is(err, errUnexpectedEOF):
 		msg = "unexpected end of script"
@@ -159,6 +167,79 @@ func parseOnce(name, text string, limits Limits) ([]parser.Cmd, *parseError) {
 	}
 	pe.Message = msg
 	return nil, pe
+}
+
+// parserMessages rewords the go-sieve parser's errors ("reading
+// arguments: expected semicolon or arguments or block. got BlockEnd()")
+// for script authors ("missing ';' before '}'"). The key is the message
+// up to "got"; a %s in the replacement receives what was found.
+var parserMessages = map[string]string{
+	"reading command: expected an identifier or closing brace":         "expected a command or '}'",
+	"reading command: expected semicolon or block":                     "expected ';' or a block '{ ... }' after the command",
+	"reading command: expected a closing brace":                        "missing '}' at the end of a block",
+	"reading command: unexpected token":                                "unexpected token where a command should start",
+	"reading arguments: expected semicolon or arguments or block":      "missing ';' before %s",
+	"reading arguments: expected identifier":                           "expected a tag name after ':'",
+	"reading test list: expected identifier":                           "expected a test, found %s",
+	"reading test list: expected comma or closing brace":               "missing ',' between tests",
+	"reading test list: expected identifier or list end":               "expected a test after ','",
+	"reading test list: expected identifier or comma or closing brace": "unexpected %s in a test list",
+	"reading string list: expected string or closing brace":            "expected a string or ']', found %s",
+	"reading string list: expected comma or closing brace":             "missing ',' between strings in a list",
+	"reading string list: expected string":                             "expected a string, found %s",
+	"reading string list: expected string, comma or closing brace":     "only strings may appear in a string list",
+}
+
+// parserMessage rewords one go-sieve parser error; others pass unchanged.
+func parserMessage(msg string) string {
+	key, found, _ := strings.Cut(msg, ", got ")
+	if key == msg {
+		key, found, _ = strings.Cut(msg, ". got ")
+	}
+	repl, ok := parserMessages[key]
+	if !ok {
+		return msg
+	}
+	if !strings.Contains(repl, "%s") {
+		return repl
+	}
+	return fmt.Sprintf(repl, tokenName(strings.TrimSpace(found)))
+}
+
+// tokenName names a go-sieve token as printed by its String method.
+func tokenName(t string) string {
+	switch {
+	case t == "" || t == "EOF":
+		return "the end of the script"
+	case t == "BlockStart()":
+		return "'{'"
+	case t == "BlockEnd()":
+		return "'}'"
+	case t == "ListStart()":
+		return "'['"
+	case t == "ListEnd()":
+		return "']'"
+	case t == "TestListStart()":
+		return "'('"
+	case t == "TestListEnd()":
+		return "')'"
+	case t == "Comma()", t == "comma":
+		return "','"
+	case t == "Semicolon()":
+		return "';'"
+	case t == "Colon()":
+		return "':'"
+	case strings.HasPrefix(t, "Identifiner(") || strings.HasPrefix(t, "Identifier("):
+		name := t[strings.IndexByte(t, '(')+1 : len(t)-1]
+		return "'" + strings.Trim(name, `"`) + "'"
+	case strings.HasPrefix(t, "String("), t == "string":
+		return "a string"
+	case strings.HasPrefix(t, "Number("):
+		return "a number"
+	case t == "identifier":
+		return "a name"
+	}
+	return t
 }
 
 // checkArgCounts reports commands and tests with more arguments than
