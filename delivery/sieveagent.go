@@ -83,6 +83,18 @@ import (
 //
 // The ids the duplicate test saw (RFC 7352 §3.1) are recorded only once
 // the recipient's delivery succeeded.
+//
+// # Extension settings
+//
+// SieveOptions.Extensions say where the spam and virus scanners leave
+// their verdicts (spamtest, spamtestplus, virustest: RFC 5235), which
+// external lists exist (extlists: RFC 6134), what editheader may touch
+// (RFC 5293) and which mailboxes have a special use (RFC 8579):
+// fileinto :specialuse stores into the recipient's existing mailbox with
+// that use, else into the named one. Mailbox ids (RFC 9042) and IMAP
+// METADATA (RFC 5490) are not kept in a Maildir: mailboxidexists,
+// metadataexists and servermetadataexists are false, the metadata tests
+// match nothing, and fileinto :mailboxid goes by the mailbox name.
 type SieveAgent struct {
 	opts    SieveOptions
 	limiter *userLimiter
@@ -160,6 +172,9 @@ type SieveOptions struct {
 	// scripts (each script is also bound by its compile limits); 0 means
 	// no bound beyond the scripts'.
 	MaxRedirects int
+	// Extensions answer spamtest, virustest, extlists, editheader and
+	// special-use; the zero value configures none of them.
+	Extensions Extensions
 	// Metrics counts actions, redirects and vacation replies; nil is fine.
 	Metrics *metrics.Metrics
 	// MaxUserDeliveries bounds the deliveries running at once for one

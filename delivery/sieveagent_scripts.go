@@ -241,7 +241,8 @@ func (r *sieveRun) input() *sieve.Input {
 }
 
 // sieveServices gives the engine the clock, the duplicate memory and the
-// recipient's mailboxes.
+// recipient's mailboxes; sieveagent_services.go adds the extension
+// settings.
 type sieveServices struct{ r *sieveRun }
 
 var (

@@ -106,15 +106,23 @@ func (r *sieveRun) keepInbox(ctx context.Context, what string) error {
 	return err
 }
 
-// fileinto stores into the named mailbox (RFC 5228 §4.1). A missing
-// mailbox is created with :create (RFC 5490 §3.2) or Autocreate; else the
-// message goes to INBOX. :specialuse (RFC 8579) and :mailboxid (RFC 9042)
-// are treated as naming no existing mailbox: the name decides.
+// fileinto stores into the named mailbox (RFC 5228 §4.1), or with
+// :specialuse into the mailbox with that use when the recipient has one
+// (RFC 8579 §4, see fileintoTarget). A missing mailbox is created with
+// :create (RFC 5490 §3.2) or Autocreate; else the message goes to INBOX.
+// :mailboxid (RFC 9042) names no mailbox here: the name decides.
 func (r *sieveRun) fileinto(ctx context.Context, a *sieve.FileInto, v msgVersion) error {
 	o := r.a.opts
 	create := a.Create || o.Autocreate
-	return r.store(ctx, v, a.Mailbox, StoreOptions{Flags: a.Flags, Create: create, Subscribe: create && o.Autosubscribe},
-		fmt.Sprintf("fileinto %q", a.Mailbox), a.Pos)
+	box, special, err := r.fileintoTarget(ctx, a)
+	if err != nil {
+		return maildirError(sieve.CanonicalMailbox(a.Mailbox), err)
+	}
+	what := fmt.Sprintf("fileinto %q", a.Mailbox)
+	if special {
+		what = fmt.Sprintf("fileinto %q -> %q (%s)", a.Mailbox, box, a.SpecialUse)
+	}
+	return r.store(ctx, v, box, StoreOptions{Flags: a.Flags, Create: create, Subscribe: create && o.Autosubscribe}, what, a.Pos)
 }
 
 // store writes the copy v into mailbox, once per delivery. A missing

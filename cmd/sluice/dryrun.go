@@ -13,7 +13,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sluice-mail/sluice/delivery"
 	"github.com/sluice-mail/sluice/internal/config"
+	"github.com/sluice-mail/sluice/internal/lists"
 	"github.com/sluice-mail/sluice/internal/scripts"
 	"github.com/sluice-mail/sluice/sieve"
 )
@@ -164,13 +166,18 @@ func dryRun(ctx context.Context, o *testOptions, stdin io.Reader, stdout, stderr
 		}
 		chain = []chainScript{{path: o.script, roots: roots}}
 	}
+	ext, err := sieveExtensions(cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "sluice test: %v\n", err)
+		return exitCheckUsage
+	}
 	env := testEnvelope(o, msg)
 	tw := stdout
 	if o.asJSON {
 		tw = stderr
 	}
 	rep, code := runChain(ctx, chain, runInput{
-		msg: msg, env: env, cfg: cfg, mailboxes: o.mailboxes, trace: o.trace, traceOut: tw,
+		msg: msg, env: env, cfg: cfg, mailboxes: o.mailboxes, trace: o.trace, traceOut: tw, ext: ext,
 	})
 	rep.sender = env.Sender
 	if o.asJSON {
@@ -254,6 +261,8 @@ type runInput struct {
 	mailboxes []string
 	trace     int
 	traceOut  io.Writer
+	// ext are the extension settings delivery would use; nil: none.
+	ext *delivery.Extensions
 }
 
 // report is the outcome of a dry run.
@@ -310,7 +319,7 @@ func runChain(ctx context.Context, chain []chainScript, in runInput) (*report, i
 		res, err := s.Run(rctx, &sieve.Input{
 			Message:  in.msg,
 			Envelope: in.env,
-			Services: dryServices{mailboxes: in.mailboxes},
+			Services: dryServices{mailboxes: in.mailboxes, ext: in.ext},
 			Flags:    flags,
 			Environment: map[string]string{
 				"domain": in.cfg.Hostname,
@@ -348,15 +357,67 @@ func (r *report) fail(ds ...diag) {
 	r.implicitKeep, r.keepFlags = true, nil
 }
 
-// dryServices answers the engine's questions without touching any mailbox.
+// dryServices answers the engine's questions without touching any
+// mailbox; the extension settings are the configuration's, as in
+// delivery.
 type dryServices struct {
 	mailboxes []string
+	ext       *delivery.Extensions
 }
 
 var (
-	_ sieve.Services       = dryServices{}
-	_ sieve.MailboxChecker = dryServices{}
+	_ sieve.Services           = dryServices{}
+	_ sieve.MailboxChecker     = dryServices{}
+	_ sieve.SpamScores         = dryServices{}
+	_ sieve.EditHeaderSettings = dryServices{}
+	_ delivery.ExternalLists   = dryServices{}
+	_ sieve.SpecialUseChecker  = dryServices{}
 )
+
+func (s dryServices) SpamTestConfig(test string) *sieve.SpamTestConfig {
+	return s.ext.SpamTestConfig(test)
+}
+
+func (s dryServices) EditHeaderConfig() sieve.EditHeaderConfig { return s.ext.EditHeaderConfig() }
+
+func (s dryServices) Contains(ctx context.Context, list, value string) (bool, error) {
+	return s.ext.Contains(ctx, list, value)
+}
+
+func (s dryServices) ListExists(ctx context.Context, list string) (bool, error) {
+	return s.ext.ListExists(ctx, list)
+}
+
+// SpecialUseExists counts INBOX and the --mailbox names as existing.
+func (s dryServices) SpecialUseExists(ctx context.Context, mailbox string, flags []string) (bool, error) {
+	return s.ext.SpecialUseExistsIn(ctx, s, mailbox, flags)
+}
+
+// sieveExtensions builds the extension settings of cfg ([spamtest],
+// [virustest], [extlists], [editheader], mail.special_use); serve,
+// deliver and test share them.
+func sieveExtensions(cfg *config.Config) (*delivery.Extensions, error) {
+	x := &delivery.Extensions{
+		EditHeader: sieve.EditHeaderConfig{
+			Protected: cfg.EditHeader.Protected, ForbidAdd: cfg.EditHeader.ForbidAdd, ForbidDelete: cfg.EditHeader.ForbidDelete,
+			MaxHeaderSize: int(cfg.EditHeader.MaxHeaderSize),
+		},
+		SpecialUse: cfg.Mail.SpecialUseFlags(),
+	}
+	var err error
+	if x.SpamTest, err = cfg.SpamTest.Sieve("spamtest"); err != nil {
+		return nil, fmt.Errorf("[spamtest]: %w", err)
+	}
+	if x.VirusTest, err = cfg.VirusTest.Sieve("virustest"); err != nil {
+		return nil, fmt.Errorf("[virustest]: %w", err)
+	}
+	if len(cfg.ExtLists) > 0 {
+		if x.Lists, err = lists.New(cfg.ExtLists); err != nil {
+			return nil, fmt.Errorf("[extlists]: %w", err)
+		}
+	}
+	return x, nil
+}
 
 func (dryServices) Now() time.Time { return time.Now() }
 

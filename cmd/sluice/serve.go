@@ -341,7 +341,12 @@ func buildRuntime(cfg *config.Config, log *slog.Logger, o runtimeOptions) (_ *ru
 	if maxUser == 0 {
 		maxUser = -1 // no limit
 	}
+	ext, err := sieveExtensions(cfg)
+	if err != nil {
+		return nil, err
+	}
 	rt.agent, err = delivery.NewSieveAgent(delivery.SieveOptions{
+		Extensions:            *ext,
 		Layout:                layout,
 		Scripts:               cache,
 		Store:                 &delivery.MaildirStore{Options: mdOpts},
@@ -392,6 +397,7 @@ func sieveOptions(cfg *config.Config) sieve.Options {
 		Limits: sieve.Limits{
 			ScriptSize: int(cfg.Sieve.MaxScriptSize), Actions: cfg.Sieve.MaxActions, Redirects: cfg.Sieve.MaxRedirects,
 			VacationMinPeriod: cfg.Vacation.MinPeriod, VacationMaxPeriod: cfg.Vacation.MaxPeriod,
+			EditHeaderMaxSize: int(cfg.EditHeader.MaxHeaderSize),
 		},
 		RecipientDelimiter: cfg.Mail.RecipientDelimiter,
 	}

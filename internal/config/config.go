@@ -40,6 +40,12 @@ type Config struct {
 	State    State
 	Server   Server
 	Metrics  Metrics
+	// SpamTest and VirusTest are [spamtest] and [virustest] (RFC 5235).
+	SpamTest, VirusTest SpamTest
+	// ExtLists is [extlists] (RFC 6134): list name → list file.
+	ExtLists map[string]string
+	// EditHeader is [editheader] (RFC 5293).
+	EditHeader EditHeader
 }
 
 // Log configures logging.
@@ -114,6 +120,10 @@ type Mail struct {
 	// Autocreate creates a missing mailbox a script files into
 	// (lda_mailbox_autocreate); Autosubscribe also subscribes it.
 	Autocreate, Autosubscribe bool
+	// SpecialUse maps mailbox names to their special-use flags (RFC 6154,
+	// space-separated), e.g. "Junk" → `\Junk`, as Dovecot's per-mailbox
+	// special_use; Sieve's special-use extension (RFC 8579) reads it.
+	SpecialUse map[string]string
 }
 
 // Default returns the configuration used for every key the file leaves

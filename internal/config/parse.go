@@ -47,11 +47,12 @@ func Parse(name string, data []byte) (*Config, error) {
 		}
 	}
 	p.absPaths()
-	if err := p.c.Validate(); err != nil {
+	p.absExtensionPaths()
+	for _, err := range []error{p.c.Validate()} {
 		var es Errors
 		if errors.As(err, &es) {
 			for _, e := range es {
-				p.errs = append(p.errs, p.at(strings.Split(e.Key, "."), e.Err))
+				p.errs = append(p.errs, p.extAt(splitKey(e.Key), e.Err))
 			}
 		}
 	}
@@ -94,7 +95,8 @@ var sections = map[string]bool{"log": true, "lmtp": true, "users": true, "mail":
 func (p *parser) key(key toml.Key, doc map[string]any) {
 	name := strings.Join(key, ".")
 	v := lookup(doc, key)
-	if len(key) == 1 && (sections[name] || slices.Contains(sieveSections, name) || name == serverSection || name == metricsSection) {
+	if len(key) == 1 && (sections[name] || slices.Contains(sieveSections, name) || slices.Contains(extensionSections, name) ||
+		name == serverSection || name == metricsSection) {
 		if _, ok := v.(map[string]any); !ok {
 			p.errs = append(p.errs, p.at(key, wantType("a table", v)))
 		}
@@ -107,6 +109,9 @@ func (p *parser) key(key toml.Key, doc map[string]any) {
 		if p.unknown[strings.Join(key[:i], ".")] {
 			return // inside a table already reported
 		}
+	}
+	if p.extensionKey(key, v) {
+		return
 	}
 	set, ok := fields[name]
 	if !ok {

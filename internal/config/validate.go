@@ -49,6 +49,10 @@ func (c *Config) Validate() error {
 	c.validateSieve(bad)
 	c.validateServer(bad)
 	c.validateMetrics(bad)
+	var ext Errors
+	if errors.As(c.ValidateExtensions(), &ext) {
+		errs = append(errs, ext...)
+	}
 	if len(errs) > 0 {
 		return errs
 	}
