@@ -88,6 +88,10 @@ func (d *dovecot) config(port int) string {
 	w("passdb {\n  driver = passwd-file\n  args = %s\n}", d.h.PasswdFile())
 	w("userdb {\n  driver = passwd-file\n  args = %s\n}", d.h.PasswdFile())
 	w("mail_location = maildir:~/Maildir")
+	// sluice names folders with '/' (on disk '.', Maildir++); so does
+	// this namespace, so that the script's "Lists/x" is one folder on
+	// both servers.
+	w("namespace inbox {\n  inbox = yes\n  separator = /\n}")
 	w("mail_fsync = always")
 	w("lmtp_save_to_detail_mailbox = no")
 	w("lda_mailbox_autocreate = yes")

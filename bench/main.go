@@ -137,6 +137,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 type bench struct {
 	opts options
 	log  *slog.Logger
+
+	// rawBase is where raw writes are made; rawSamples holds every raw
+	// rate measured, by number of writers.
+	rawBase    string
+	rawSamples map[int][]float64
 }
 
 func (b *bench) wants(name string) bool {
@@ -197,7 +202,8 @@ func (b *bench) run(ctx context.Context, scs []scenario) (*report, error) {
 			servers = append(servers, s)
 		}
 	}
-	if err := b.measureRaw(ctx, base, rep); err != nil {
+	b.rawBase = base
+	if err := b.sampleRaw(ctx); err != nil {
 		return nil, err
 	}
 	r := &runner{log: b.log, messages: b.opts.Messages}
@@ -206,6 +212,11 @@ func (b *bench) run(ctx context.Context, scs []scenario) (*report, error) {
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("interrupted: %w", ctx.Err())
 		}
+	}
+	for _, writers := range rawWriters {
+		rates := b.rawSamples[writers]
+		rep.Raw = append(rep.Raw, rawResult{Writers: writers, Ops: b.opts.RawOps, PerSec: median(rates)})
+		b.log.Info("raw durable-write rate", "writers", writers, "samples", len(rates), "per_sec", int(median(rates)))
 	}
 	return rep, nil
 }
@@ -228,20 +239,25 @@ func (b *bench) sluice(ctx context.Context, base string, acct account) (*sluice,
 	return newSluice(bin, filepath.Join(base, "sluice"), acct, numUsers, b.log)
 }
 
-// measureRaw measures the raw durable-write rate serially and with 8
-// writers, once per round, and keeps the medians.
-func (b *bench) measureRaw(ctx context.Context, base string, rep *report) error {
-	for _, writers := range []int{1, 8} {
-		var rates []float64
-		for range b.opts.Rounds {
-			res, err := rawDurableRate(ctx, base, writers, b.opts.RawOps)
-			if err != nil {
-				return err
-			}
-			rates = append(rates, res.PerSec)
+// rawWriters are the writer counts the raw durable-write rate is
+// measured with.
+var rawWriters = []int{1, 8}
+
+// sampleRaw measures the raw durable-write rate once serially and once
+// with 8 writers. It runs before the scenarios and after every round of a
+// scenario that is compared with it, so the reported medians are sampled
+// over the same time as the servers: on a shared machine the rate moves.
+func (b *bench) sampleRaw(ctx context.Context) error {
+	if b.rawSamples == nil {
+		b.rawSamples = make(map[int][]float64)
+	}
+	for _, writers := range rawWriters {
+		syscall.Sync() // as before each server run
+		res, err := rawDurableRate(ctx, b.rawBase, writers, b.opts.RawOps)
+		if err != nil {
+			return err
 		}
-		rep.Raw = append(rep.Raw, rawResult{Writers: writers, Ops: b.opts.RawOps, PerSec: median(rates)})
-		b.log.Info("raw durable-write rate", "writers", writers, "per_sec", int(median(rates)))
+		b.rawSamples[writers] = append(b.rawSamples[writers], res.PerSec)
 	}
 	return nil
 }
@@ -281,6 +297,11 @@ func (b *bench) runScenario(ctx context.Context, r *runner, sc scenario, servers
 				"msgs_per_sec", fmt.Sprintf("%.1f", res.MsgsPerSec), "p50", res.P50, "p99", res.P99,
 				"peak_rss_mib", res.Mem.TreePeak>>20)
 			sums[i].Rounds = append(sums[i].Rounds, res)
+		}
+		if sc.RawWriters > 0 && ctx.Err() == nil {
+			if err := b.sampleRaw(ctx); err != nil {
+				b.log.Error("raw durable-write rate", "err", err)
+			}
 		}
 	}
 	for i := range sums {

@@ -27,7 +27,7 @@ func rawDurableRate(ctx context.Context, dir string, writers, ops int) (rawResul
 	if err != nil {
 		return rawResult{}, fmt.Errorf("raw rate: %w", err)
 	}
-	defer os.RemoveAll(root)
+	defer setAside(filepath.Join(dir, "trash"), root)
 	for _, sub := range []string{"tmp", "new"} {
 		if err := os.Mkdir(filepath.Join(root, sub), 0o700); err != nil {
 			return rawResult{}, fmt.Errorf("raw rate: %w", err)

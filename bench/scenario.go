@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -105,6 +106,11 @@ func (r *runner) runOnce(ctx context.Context, srv server, sc scenario) (runResul
 	if err := h.reset(script); err != nil {
 		return runResult{}, err
 	}
+	// Deleting the last run's Maildirs leaves dirty metadata (and, on a
+	// filesystem mounted with discard, block discards) for the journal to
+	// commit: flush it now, or the next fsyncs, whichever server makes
+	// them, pay for it.
+	syscall.Sync()
 	p, addr, err := srv.Start(ctx)
 	if err != nil {
 		return runResult{}, err

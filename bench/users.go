@@ -157,12 +157,16 @@ func (h *homes) Addrs(k int) []string {
 	return out
 }
 
-// reset empties every Maildir, installs script as each user's active
-// script (~/.dovecot.sieve), removes any compiled copy, and creates
-// INBOX and the corpus folders, so that every run starts alike.
+// reset empties every Maildir (moving the old one aside, see setAside),
+// installs script as each user's active script (~/.dovecot.sieve),
+// removes any compiled copy, and creates INBOX and the corpus folders, so
+// that every run starts alike.
 func (h *homes) reset(script string) error {
 	for _, u := range h.Users {
-		for _, p := range []string{"Maildir", ".dovecot.svbin", ".dovecot.sieve.log", "sieve"} {
+		if err := setAside(filepath.Join(filepath.Dir(h.Dir), "trash"), filepath.Join(u.Home, "Maildir")); err != nil {
+			return fmt.Errorf("reset %s: %w", u.Name, err)
+		}
+		for _, p := range []string{".dovecot.svbin", ".dovecot.sieve.log", "sieve"} {
 			if err := os.RemoveAll(filepath.Join(u.Home, p)); err != nil {
 				return fmt.Errorf("reset %s: %w", u.Name, err)
 			}

@@ -43,10 +43,16 @@ type MaildirStore struct {
 	// injection. The store then creates the root itself and confines the
 	// wrapped FS to it with an [os.Root].
 	WrapFS func(root string, fsys maildir.FS) maildir.FS
+	// MaxOpen bounds the Maildirs kept open between deliveries (least
+	// recently used closed first); 0 means DefaultMaxOpenMaildirs. A kept
+	// Maildir is reused only while its root path still names the
+	// directory it has open.
+	MaxOpen int
 
 	mu      sync.Mutex
 	cleaned map[string]time.Time // mail root -> last tmp/ cleaning
 	now     func() time.Time     // default time.Now; for tests
+	mds     mdCache
 }
 
 var _ Store = (*MaildirStore)(nil)
@@ -80,9 +86,16 @@ func (s *MaildirStore) Store(ctx context.Context, rcpt userdb.Recipient, mailbox
 	return Stored{Mailbox: d.Mailbox, Path: d.Path, Size: d.Size}, nil
 }
 
-// open opens the Maildir at root, through WrapFS when it is set. The
-// returned function releases it.
+// open returns the Maildir at root with o's layout and quota, kept open
+// between deliveries (see mdCache). The returned function releases it.
 func (s *MaildirStore) open(root string, o maildir.Options) (*maildir.Maildir, func(), error) {
+	key := mdKey{root: filepath.Clean(root), layout: o.Layout, quota: o.Quota}
+	return s.acquire(key, func() (*maildir.Maildir, func(), error) { return s.openFresh(root, o) })
+}
+
+// openFresh opens the Maildir at root, through WrapFS when it is set. The
+// returned function closes it.
+func (s *MaildirStore) openFresh(root string, o maildir.Options) (*maildir.Maildir, func(), error) {
 	if s.WrapFS == nil {
 		md, err := maildir.Open(root, o)
 		if err != nil {

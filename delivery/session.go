@@ -215,8 +215,9 @@ func (f *firstStatus) SetStatus(_ string, err error) {
 }
 
 // LMTPData spools the message once, then delivers one copy per distinct
-// recipient in RCPT order and sets one status per RCPT (RFC 2033 section
-// 4.2). A failure to receive the message fails every recipient.
+// recipient (see deliverAll: different users concurrently) and sets one
+// status per RCPT, in RCPT order (RFC 2033 section 4.2). A failure to
+// receive the message fails every recipient.
 func (s *session) LMTPData(r io.Reader, status smtp.StatusCollector) error {
 	s.mu.Lock()
 	tx := s.tx // Reset replaces s.tx; this copy stays intact.
@@ -241,12 +242,7 @@ func (s *session) LMTPData(r io.Reader, status smtp.StatusCollector) error {
 	defer sp.Close()
 
 	hdr := readHeader(sp.Reader())
-	for _, e := range tx.rcpts {
-		rep := s.deliverOne(&tx, e, sp, hdr)
-		for _, name := range e.names {
-			status.SetStatus(name, rep)
-		}
-	}
+	s.deliverAll(&tx, sp, hdr, status)
 	return nil
 }
 

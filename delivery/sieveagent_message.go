@@ -32,38 +32,46 @@ type sharedMessage struct {
 
 // messageCache maps the spools of the last few transactions to their
 // sharedMessage. Holding the *Spool keeps its address from being reused
-// while it is a key.
+// while it is a key. The recipients of a transaction are delivered
+// concurrently: the first to ask parses the header, the others wait for
+// it instead of parsing it again.
 type messageCache struct {
 	mu      sync.Mutex
-	entries []msgEntry
+	entries []*msgEntry
 }
 
 type msgEntry struct {
-	sp *Spool
-	m  *sharedMessage
+	sp   *Spool
+	once sync.Once
+	m    *sharedMessage
 }
 
 const messageCacheSize = 8
 
 func (c *messageCache) get(sp *Spool) *sharedMessage {
 	c.mu.Lock()
-	for _, e := range c.entries {
-		if e.sp == sp {
-			c.mu.Unlock()
-			return e.m
+	var e *msgEntry
+	for _, x := range c.entries {
+		if x.sp == sp {
+			e = x
+			break
 		}
 	}
-	c.mu.Unlock()
-	m := parseShared(sp.Reader())
-	m.whole = m.bodyOff >= 0 || int64(len(m.raw)) == sp.Size()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.entries) >= messageCacheSize {
-		copy(c.entries, c.entries[1:])
-		c.entries = c.entries[:len(c.entries)-1]
+	if e == nil {
+		e = &msgEntry{sp: sp}
+		if len(c.entries) >= messageCacheSize {
+			copy(c.entries, c.entries[1:])
+			c.entries = c.entries[:len(c.entries)-1]
+		}
+		c.entries = append(c.entries, e)
 	}
-	c.entries = append(c.entries, msgEntry{sp: sp, m: m})
-	return m
+	c.mu.Unlock()
+	e.once.Do(func() {
+		m := parseShared(sp.Reader())
+		m.whole = m.bodyOff >= 0 || int64(len(m.raw)) == sp.Size()
+		e.m = m
+	})
+	return e.m
 }
 
 // parseShared reads the header block of a spooled message (at most

@@ -1,6 +1,7 @@
 package delivery
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -78,6 +79,10 @@ func NewSpool(r io.Reader, opts SpoolOptions) (*Spool, error) {
 		s.Close()
 		return nil, fmt.Errorf("spool: %w", err)
 	}
+	if err := w.flush(); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("spool: %w", err)
+	}
 	return s, nil
 }
 
@@ -107,11 +112,28 @@ func (s *Spool) Close() error {
 	return err
 }
 
-// spoolWriter appends to memory until the threshold, then to a file.
+// spoolWriter appends to memory until the threshold, then to a file
+// through a buffer: the CRLF conversion writes one line at a time, and a
+// write system call per line made receiving a large message slow.
 type spoolWriter struct {
 	s         *Spool
 	threshold int64
 	dir       string
+	bw        *bufio.Writer // over s.file, once there is one
+}
+
+// spoolFileBuffer is the write buffer of a spool file.
+const spoolFileBuffer = 64 << 10
+
+// flush writes out what is buffered for the file.
+func (w *spoolWriter) flush() error {
+	if w.bw == nil {
+		return nil
+	}
+	if err := w.bw.Flush(); err != nil {
+		return fmt.Errorf("writing spool file: %w", err)
+	}
+	return nil
 }
 
 func (w *spoolWriter) Write(p []byte) (int, error) {
@@ -132,8 +154,9 @@ func (w *spoolWriter) Write(p []byte) (int, error) {
 			return 0, fmt.Errorf("unlinking spool file: %w", err)
 		}
 		s.file = f
+		w.bw = bufio.NewWriterSize(f, spoolFileBuffer)
 	}
-	n, err := s.file.Write(p)
+	n, err := w.bw.Write(p)
 	s.size += int64(n)
 	if err != nil {
 		return n, fmt.Errorf("writing spool file: %w", err)

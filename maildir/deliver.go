@@ -11,6 +11,7 @@ import (
 	"path"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"sync/atomic"
 )
 
@@ -164,7 +165,9 @@ func (m *Maildir) write(ctx context.Context, p mailboxPath, msg io.Reader, lette
 	if err := m.fs.Rename(tmp, final); err != nil {
 		return Delivered{}, fmt.Errorf("maildir: rename into %s: %w", dir, err)
 	}
-	if err := m.fs.SyncDir(dir); err != nil {
+	// Concurrent deliveries into dir share one fsync that started after
+	// every one of their renames (see groupSync).
+	if err := m.dsync.sync(dir, m.fs.SyncDir); err != nil {
 		// The entry may not survive a crash, and the caller will retry:
 		// take the message back so that the retry does not duplicate it.
 		if rerr := m.fs.Remove(final); rerr != nil {
@@ -181,11 +184,17 @@ func (m *Maildir) write(ctx context.Context, p mailboxPath, msg io.Reader, lette
 	}, nil
 }
 
+// copyBufs holds the buffers of copyMessage: one delivery would
+// otherwise allocate 32 KiB.
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, 32*1024); return &b }}
+
 // copyMessage copies msg to w, checking ctx between reads. It returns the
 // stored size and the size with every bare LF counted as CRLF (the W= value,
 // IMAP's RFC822.SIZE).
 func copyMessage(ctx context.Context, w io.Writer, msg io.Reader) (size, vsize int64, err error) {
-	buf := make([]byte, 32*1024)
+	bp := copyBufs.Get().(*[]byte)
+	defer copyBufs.Put(bp)
+	buf := *bp
 	var prev byte
 	for {
 		if err := ctx.Err(); err != nil {

@@ -77,6 +77,11 @@ type Maildir struct {
 
 	now      func() time.Time
 	lockWait time.Duration // how long to wait for a held lock file
+
+	dsync groupSync // shares the directory fsync of concurrent deliveries
+	// opened is the directory the FS is rooted at, as Open found it; nil
+	// when it could not be examined (Stale then always reports true).
+	opened fs.FileInfo
 }
 
 // Open prepares the Maildir at root, an absolute path. With the default FS
@@ -143,7 +148,23 @@ func Open(root string, opts Options) (*Maildir, error) {
 		m.Close()
 		return nil, fmt.Errorf("maildir: prepare INBOX: %w", err)
 	}
+	if fi, err := m.fs.Stat("."); err == nil {
+		m.opened = fi
+	}
 	return m, nil
+}
+
+// Stale reports whether the root path no longer names the directory this
+// Maildir has open: it was removed, renamed away or replaced, or cannot be
+// examined. A caller that keeps a Maildir open across deliveries checks
+// this before each one and reopens a stale Maildir; new mail must not go
+// into a directory that no reader will look at.
+func (m *Maildir) Stale() bool {
+	if m.opened == nil {
+		return true
+	}
+	fi, err := os.Stat(m.root)
+	return err != nil || !os.SameFile(fi, m.opened)
 }
 
 // syncPath fsyncs a directory outside the root, best effort.

@@ -17,10 +17,12 @@ if anyof (header :is "X-Spam-Flag" "YES",
     stop;
 }
 
-# 3. Mailing lists: one folder per list, named from List-Id.
+# 3. Mailing lists: one folder per list under Lists, named from List-Id.
+#    "/" is the hierarchy separator on both servers; on disk the folder
+#    is the Maildir++ directory .Lists.<list>.
 if header :matches "List-Id" "*<*.lists.example.org>" {
     set :lower "list" "${2}";
-    fileinto "Lists.${list}";
+    fileinto "Lists/${list}";
     stop;
 }
 

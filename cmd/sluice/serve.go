@@ -304,7 +304,9 @@ func buildRuntime(cfg *config.Config, log *slog.Logger, o runtimeOptions) (_ *ru
 		}
 	}
 	if !cfg.Sieve.Enabled {
-		rt.agent = &delivery.KeepAgent{Store: &delivery.MaildirStore{Options: mdOpts}}
+		store := &delivery.MaildirStore{Options: mdOpts}
+		rt.closers = append(rt.closers, store)
+		rt.agent = &delivery.KeepAgent{Store: store}
 		return rt, nil
 	}
 	if st == nil {
@@ -345,11 +347,13 @@ func buildRuntime(cfg *config.Config, log *slog.Logger, o runtimeOptions) (_ *ru
 	if err != nil {
 		return nil, err
 	}
+	store := &delivery.MaildirStore{Options: mdOpts}
+	rt.closers = append(rt.closers, store) // closes the Maildirs it keeps open
 	rt.agent, err = delivery.NewSieveAgent(delivery.SieveOptions{
 		Extensions:            *ext,
 		Layout:                layout,
 		Scripts:               cache,
-		Store:                 &delivery.MaildirStore{Options: mdOpts},
+		Store:                 store,
 		Quota:                 mdOpts.Quota,
 		Autocreate:            cfg.Mail.Autocreate,
 		Autosubscribe:         cfg.Mail.Autosubscribe,

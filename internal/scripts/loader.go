@@ -76,7 +76,7 @@ func (l *depLoader) Load(ctx context.Context, global bool, name string) ([]byte,
 	}
 	if st.link != "" {
 		t, err := filepath.EvalSymlinks(full)
-		if err == nil && !within(t, []string{dir}) {
+		if err == nil && !within(nil, t, []string{dir}) {
 			l.record(full, st, nil)
 			return nil, fmt.Errorf("include %s resolves to %s: %w", full, t, ErrOutsideRoot)
 		}

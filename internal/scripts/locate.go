@@ -116,13 +116,16 @@ func (p Plan) Explain() []string {
 func (l Layout) Chain(ctx context.Context, u User) (Plan, error) {
 	p := Plan{User: u}
 	var err error
+	// The same directories (the home, above all) are resolved several
+	// times while planning; resolving each once is enough.
+	ev := evalMemo{}
 	if l.GlobalDir != "" {
 		if p.Includes.Global, err = u.Expand(l.GlobalDir); err != nil {
 			return Plan{}, fmt.Errorf("global include dir: %w", err)
 		}
 	}
 	if dir, err := u.Expand(l.userDir()); err == nil {
-		if confined(u.Home, dir) {
+		if confined(ev, u.Home, dir) {
 			p.Includes.Personal = dir
 		} else {
 			p.Notes = append(p.Notes, fmt.Sprintf("personal include directory %s leads outside %s: include :personal disabled", dir, u.Home))
@@ -133,7 +136,7 @@ func (l Layout) Chain(ctx context.Context, u User) (Plan, error) {
 			return Plan{}, err
 		}
 	}
-	personal, err := l.personal(ctx, u, p.Includes.Personal)
+	personal, err := l.personal(ctx, ev, u, p.Includes.Personal)
 	if err != nil {
 		return Plan{}, err
 	}
@@ -169,7 +172,7 @@ func missing(err error) bool {
 }
 
 // personal examines the user's own script.
-func (l Layout) personal(ctx context.Context, u User, userDir string) (Script, error) {
+func (l Layout) personal(ctx context.Context, ev evalMemo, u User, userDir string) (Script, error) {
 	s := Script{Kind: KindPersonal}
 	path, err := u.Expand(l.userScript())
 	if err != nil {
@@ -207,11 +210,11 @@ func (l Layout) personal(ctx context.Context, u User, userDir string) (Script, e
 	s.Exists = true
 	var roots []string
 	for _, r := range []string{u.Home, userDir, filepath.Dir(path)} {
-		if r != "" && confined(u.Home, r) {
+		if r != "" && confined(ev, u.Home, r) {
 			roots = append(roots, r)
 		}
 	}
-	if !within(target, roots) {
+	if !within(ev, target, roots) {
 		s.Err = fmt.Errorf("personal script %s resolves to %s: %w", path, target, ErrOutsideRoot)
 		s.Reason = s.Err.Error() + ": not run"
 		return s, nil
@@ -231,14 +234,35 @@ func (l Layout) personal(ctx context.Context, u User, userDir string) (Script, e
 	return s, nil
 }
 
+// evalMemo remembers filepath.EvalSymlinks results for the duration of one
+// planning; a nil evalMemo remembers nothing.
+type evalMemo map[string]evalResult
+
+type evalResult struct {
+	path string
+	err  error
+}
+
+func (m evalMemo) eval(p string) (string, error) {
+	if m == nil {
+		return filepath.EvalSymlinks(p)
+	}
+	if r, ok := m[p]; ok {
+		return r.path, r.err
+	}
+	res, err := filepath.EvalSymlinks(p)
+	m[p] = evalResult{res, err}
+	return res, err
+}
+
 // within reports whether path lies inside one of roots (compared after
 // resolving symlinks in the roots themselves). path is already resolved.
-func within(path string, roots []string) bool {
+func within(ev evalMemo, path string, roots []string) bool {
 	for _, r := range roots {
 		if r == "" {
 			continue
 		}
-		if rr, err := filepath.EvalSymlinks(r); err == nil {
+		if rr, err := ev.eval(r); err == nil {
 			r = rr
 		}
 		if lexWithin(path, r) {
@@ -254,15 +278,15 @@ func within(path string, roots []string) bool {
 // delivery agent at any file). Directories outside the home were configured
 // by the administrator and are trusted. A directory that does not exist yet
 // is judged by its name.
-func confined(home, dir string) bool {
+func confined(ev evalMemo, home, dir string) bool {
 	if home == "" || !lexWithin(dir, home) {
 		return true
 	}
-	res, err := filepath.EvalSymlinks(dir)
+	res, err := ev.eval(dir)
 	if err != nil {
 		return true
 	}
-	rh, err := filepath.EvalSymlinks(home)
+	rh, err := ev.eval(home)
 	if err != nil {
 		rh = home
 	}
