@@ -297,7 +297,7 @@ func buildRuntime(cfg *config.Config, log *slog.Logger, o runtimeOptions) (_ *ru
 			rt.closeAll()
 		}
 	}()
-	mdOpts := maildir.Options{Hostname: cfg.Hostname, Logger: log}
+	mdOpts := maildir.Options{Hostname: cfg.Hostname, Logger: log, Separator: rune(cfg.Mail.Separator[0])}
 	if cfg.Mail.Quota != "" {
 		if mdOpts.Quota, err = delivery.ParseQuotaRule(cfg.Mail.Quota); err != nil {
 			return nil, fmt.Errorf("mail.quota: %w", err)

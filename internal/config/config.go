@@ -120,6 +120,11 @@ type Mail struct {
 	// Autocreate creates a missing mailbox a script files into
 	// (lda_mailbox_autocreate); Autosubscribe also subscribes it.
 	Autocreate, Autosubscribe bool
+	// Separator is the hierarchy separator of mailbox names in scripts
+	// and settings (Dovecot's namespace separator): with "/" a script
+	// files into "Lists/Go", with "." into "Lists.Go"; on disk both are
+	// the Maildir++ folder .Lists.Go. Default "/".
+	Separator string
 	// SpecialUse maps mailbox names to their special-use flags (RFC 6154,
 	// space-separated), e.g. "Junk" → `\Junk`, as Dovecot's per-mailbox
 	// special_use; Sieve's special-use extension (RFC 8579) reads it.
@@ -149,6 +154,7 @@ func Default() *Config {
 		Mail: Mail{
 			Location:           "maildir:~/Maildir",
 			RecipientDelimiter: "+",
+			Separator:          "/",
 		},
 	}
 	defaultSieveSections(c)

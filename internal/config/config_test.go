@@ -49,7 +49,7 @@ func TestLoadReference(t *testing.T) {
 			Source: "passwd-file", File: mustAbs(t, "examples/users"), Domains: []string{"example.org"},
 			StaticHome: "/var/vmail/%d/%n", StaticUID: 5000, StaticGID: 5000, LocalPartFold: "lower",
 		},
-		Mail: Mail{Location: "maildir:~/Maildir", RecipientDelimiter: "+", Quota: "*:storage=1G"},
+		Mail: Mail{Location: "maildir:~/Maildir", RecipientDelimiter: "+", Quota: "*:storage=1G", Separator: "/"},
 		Sieve: Sieve{
 			Enabled: true, UserScript: "~/.dovecot.sieve", UserDir: "~/sieve",
 			Before: []string{"/etc/sluice/sieve/before.d"}, After: []string{"/etc/sluice/sieve/after.sieve"},
@@ -149,6 +149,8 @@ func TestParseErrors(t *testing.T) {
 			"s.toml:1: expected value but found '\\n' instead"}},
 		{"unit", sys + "[lmtp]\nmax_message_size = \"50XB\"\n", []string{
 			`s.toml:4: lmtp.max_message_size: "50XB": unknown unit`}},
+		{"separator", sys + "[mail]\nseparator = \"::\"\n", []string{
+			`s.toml:4: mail.separator: "::": want "/" or "."`}},
 		{"all problems at once", `hostname = 7
 [log]
 level = "loud"

@@ -157,12 +157,17 @@ var sieveFields = map[string]func(c *Config, v any) error{
 	"mail.quota_temporary": boolean(func(c *Config) *bool { return &c.Mail.QuotaTemporary }),
 	"mail.autocreate":      boolean(func(c *Config) *bool { return &c.Mail.Autocreate }),
 	"mail.autosubscribe":   boolean(func(c *Config) *bool { return &c.Mail.Autosubscribe }),
+	"mail.separator":       str(func(c *Config) *string { return &c.Mail.Separator }),
 
 	"lmtp.max_user_deliveries": count(func(c *Config) *int { return &c.LMTP.MaxUserDeliveries }),
 }
 
 // validateSieve checks the filtering sections.
 func (c *Config) validateSieve(bad func(key, format string, args ...any)) {
+	if sep := c.Mail.Separator; len(sep) != 1 || !strings.ContainsAny(sep, "/.") {
+		// Both are what Dovecot setups use; Maildir++ keeps '.' on disk.
+		bad("mail.separator", "%q: want \"/\" or \".\"", sep)
+	}
 	s := c.Sieve
 	if s.Reject != RejectProtocol && s.Reject != RejectMail {
 		bad("sieve.reject", "%q: want %q or %q", s.Reject, RejectProtocol, RejectMail)

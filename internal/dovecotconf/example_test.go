@@ -35,6 +35,7 @@ plugin {
 	// Output:
 	// [mail]
 	// location = "maildir:~/Maildir"
+	// separator = "."
 	// [sieve]
 	// user_dir = "~/sieve"
 	// user_script = "~/.dovecot.sieve"

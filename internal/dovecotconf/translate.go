@@ -248,13 +248,28 @@ func (t *translator) mail() {
 	t.boolSetting("lmtp_save_to_detail_mailbox", "mail", "save_to_detail_mailbox")
 	t.boolSetting("lda_mailbox_autocreate", "mail", "autocreate")
 	t.boolSetting("lda_mailbox_autosubscribe", "mail", "autosubscribe")
+	// Scripts name folders with the namespace separator; Dovecot's
+	// default is '.' for Maildir++ and '/' for the fs layout.
+	sep := "."
+	if v, ok := t.get("mail_location"); ok && strings.Contains(strings.ToUpper(v.Value), "LAYOUT=FS") {
+		sep = "/"
+	}
+	if v, ok := t.get("mail_layout"); ok && strings.EqualFold(v.Value, "fs") {
+		sep = "/"
+	}
 	for _, ns := range t.cfg.Root.Find("namespace", "") {
-		for _, k := range []string{"separator", "prefix"} {
-			if v, ok := ns.Get(k); ok && v.Value != "" && !(k == "separator" && v.Value == ".") {
-				t.out.skip(v, "namespace %s: sluice files Sieve folder names with no prefix and '.' on disk (Maildir++)", ns.Name)
+		if v, ok := ns.Get("separator"); ok && v.Value != "" {
+			if v.Value == "/" || v.Value == "." {
+				sep = v.Value
+			} else {
+				t.out.skip(v, "namespace %s: sluice's separator is '/' or '.'", ns.Name)
 			}
 		}
+		if v, ok := ns.Get("prefix"); ok && v.Value != "" {
+			t.out.skip(v, "namespace %s: sluice files Sieve folder names with no namespace prefix", ns.Name)
+		}
 	}
+	t.out.set("mail", "separator", tomlString(sep), Setting{})
 }
 
 // relevantPrefixes are the settings about delivery: those not handled
