@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sluice-mail/sluice/internal/testbin"
 )
 
 // startServerEdited starts sluice like startServer (unix socket only),
@@ -15,7 +17,7 @@ func startServerEdited(t *testing.T, edit func(cfg string) string) *e2eServer {
 	t.Helper()
 	needBinary(t)
 	dir := t.TempDir()
-	s := &e2eServer{t: t, dir: dir, stderr: &logBuffer{}}
+	s := &e2eServer{t: t, dir: dir, stderr: &testbin.SyncBuffer{}}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("sluice stderr:\n%s", s.stderr.String())

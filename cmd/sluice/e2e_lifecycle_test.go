@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sluice-mail/sluice/internal/testbin"
 )
 
 // TestE2EReload checks that a passwd-file edit is picked up without a
@@ -172,7 +174,7 @@ func runServeOnce(t *testing.T, config string) (string, int) {
 	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, sluiceBin, "serve", "-c", path)
-	var stderr logBuffer
+	var stderr testbin.SyncBuffer
 	cmd.Stderr = &stderr
 	err := cmd.Run()
 	if ctx.Err() != nil {

@@ -20,10 +20,10 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"testing"
+
+	"github.com/sluice-mail/sluice/internal/testbin"
 )
 
 // sluiceBin is the path of the binary under test; "" when it was not built
@@ -58,30 +58,12 @@ func runMain(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	bin := filepath.Join(dir, "sluice")
-	if err := buildBinary(bin); err != nil {
+	if err := testbin.Build(bin); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: building sluice:", err)
 		return 1
 	}
 	sluiceBin = bin
 	return m.Run()
-}
-
-// buildBinary runs "go build -o bin ." in this package's directory (the
-// working directory of a test binary).
-func buildBinary(bin string) error {
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		// The test binary runs on the machine that built it, so the
-		// build's GOROOT is the right place to look.
-		//lint:ignore SA1019 see above; "go env GOROOT" needs go on PATH
-		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
-	}
-	cmd := exec.Command(goTool, "build", "-o", bin, ".")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("%w\n%s", err, out)
-	}
-	return nil
 }
 
 // needBinary skips t when the binary was not built.

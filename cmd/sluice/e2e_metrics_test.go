@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sluice-mail/sluice/internal/testbin"
 )
 
 // startMetricsServer is startServer with [metrics] listen on a free port;
@@ -18,7 +20,7 @@ func startMetricsServer(t *testing.T) (*e2eServer, string) {
 	t.Helper()
 	needBinary(t)
 	dir := t.TempDir()
-	s := &e2eServer{t: t, dir: dir, stderr: &logBuffer{}}
+	s := &e2eServer{t: t, dir: dir, stderr: &testbin.SyncBuffer{}}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("sluice stderr:\n%s", s.stderr.String())

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/sluice-mail/sluice/internal/testbin"
 )
 
 // The privilege tests create throwaway system accounts, so they run only
@@ -85,7 +87,7 @@ func openTempDir(t *testing.T) string {
 // unix socket must be <dir>/run/lmtp) and stops it when the test ends.
 func startServerText(t *testing.T, dir, text string) *e2eServer {
 	t.Helper()
-	s := &e2eServer{t: t, dir: dir, stderr: &logBuffer{}, socket: filepath.Join(dir, "run", "lmtp"), cfgPath: filepath.Join(dir, "sluice.toml")}
+	s := &e2eServer{t: t, dir: dir, stderr: &testbin.SyncBuffer{}, socket: filepath.Join(dir, "run", "lmtp"), cfgPath: filepath.Join(dir, "sluice.toml")}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("sluice stderr:\n%s", s.stderr.String())

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -12,10 +11,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sluice-mail/sluice/internal/testbin"
 )
 
 // waitLimit bounds every wait for the child process: start, a log line,
@@ -61,7 +61,7 @@ type e2eServer struct {
 	cfg     e2eConfig
 
 	cmd    *exec.Cmd
-	stderr *logBuffer
+	stderr *testbin.SyncBuffer
 	done   chan struct{} // closed when the process has exited
 	code   int           // exit code, valid after done
 }
@@ -74,7 +74,7 @@ func startServer(t *testing.T, c e2eConfig) *e2eServer {
 	t.Helper()
 	needBinary(t)
 	dir := t.TempDir()
-	s := &e2eServer{t: t, dir: dir, cfg: c, stderr: &logBuffer{}}
+	s := &e2eServer{t: t, dir: dir, cfg: c, stderr: &testbin.SyncBuffer{}}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("sluice stderr:\n%s", s.stderr.String())
@@ -360,28 +360,4 @@ func freeTCPAddr(t *testing.T) string {
 	addr := ln.Addr().String()
 	ln.Close()
 	return addr
-}
-
-// logBuffer collects the child's stderr; safe for concurrent use.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func (b *logBuffer) Reset() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.buf.Reset()
 }

@@ -4,10 +4,10 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"testing"
+
+	"github.com/sluice-mail/sluice/internal/testbin"
 )
 
 // postfixBin is where Debian (and Postfix's own default install) puts the
@@ -62,29 +62,11 @@ func runMain(m *testing.M) int {
 		return 1
 	}
 	sluiceBin = filepath.Join(dir, "sluice")
-	if err := buildSluice(sluiceBin); err != nil {
+	if err := testbin.Build(sluiceBin); err != nil {
 		fmt.Fprintln(os.Stderr, "postfix tests: building sluice:", err)
 		return 1
 	}
 	return m.Run()
-}
-
-// buildSluice builds ./cmd/sluice into bin, without -race: the binary's
-// own races are covered by its packages' tests.
-func buildSluice(bin string) error {
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		// The test binary runs on the machine that built it, so the
-		// build's GOROOT is the right place to look.
-		//lint:ignore SA1019 see above; "go env GOROOT" needs go on PATH
-		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
-	}
-	cmd := exec.Command(goTool, "build", "-o", bin, "github.com/sluice-mail/sluice/cmd/sluice")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("%w\n%s", err, out)
-	}
-	return nil
 }
 
 // needPostfix skips t unless Postfix can be started here.

@@ -1,16 +1,16 @@
 package postfix
 
 import (
-	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sluice-mail/sluice/internal/testbin"
 )
 
 // domain is the one domain the tests' sluice serves.
@@ -118,7 +118,7 @@ func (s *sluiceSetup) chownAll(uid, gid int) {
 // when the test ends and must then exit 0.
 func (s *sluiceSetup) serve(network, addr string) {
 	s.t.Helper()
-	var stderr syncBuffer
+	var stderr testbin.SyncBuffer
 	cmd := exec.Command(sluiceBin, "serve", "-c", s.config)
 	cmd.Stderr = &stderr
 	cmd.Stdout = &stderr
@@ -159,22 +159,4 @@ func (s *sluiceSetup) messages(local, folder string) []string {
 		names = append(names, filepath.Join(s.maildir(local), folder, "new", e.Name()))
 	}
 	return names
-}
-
-// syncBuffer is a bytes.Buffer safe for a child's output and the test.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
