@@ -52,6 +52,10 @@ type sieveRun struct {
 	// next is what the next script runs on: msg as the scripts run so
 	// far left it (sieve.Result.NextMessage).
 	next sieve.Message
+	// flags is the imap4flags internal variable as the previous script
+	// left it (RFC 5232 §3): a before script's addflag applies to the
+	// user script's keep.
+	flags []string
 	// cur is what a keep outside a script's result stores; fwd are the
 	// header edits a redirect applies, fwdFrozen set once a script made
 	// a new message. See sieveagent_copy.go.
@@ -140,6 +144,7 @@ func (r *sieveRun) run(ctx context.Context) error {
 		if err != nil || !kept || last {
 			return err
 		}
+		r.flags = res.ImplicitKeepFlags
 		if err := r.advance(res); err != nil {
 			// The next script cannot see the message as this one left
 			// it: keep that message rather than run on a wrong one.
@@ -237,6 +242,7 @@ func (r *sieveRun) input() *sieve.Input {
 		Environment:        r.environment(),
 		Services:           sieveServices{r},
 		RecipientDelimiter: r.a.opts.RecipientDelimiter,
+		Flags:              r.flags,
 	}
 }
 

@@ -208,3 +208,21 @@ func TestSieveAgentReload(t *testing.T) {
 		deliverTo(t, e, "s2@x", "B")
 	})
 }
+
+// TestSieveAgentFlagsAcrossScripts: the imap4flags internal variable set
+// by a before script is the user script's starting value, so an admin's
+// addflag reaches the copy the user's script keeps.
+func TestSieveAgentFlagsAcrossScripts(t *testing.T) {
+	var dir string
+	e := newSieveEnv(t, func(o *SieveOptions) {
+		dir = filepath.Join(t.TempDir(), "admin")
+		o.Layout = scripts.Layout{Before: []string{filepath.Join(dir, "before.sieve")}}
+	})
+	writeFile(t, filepath.Join(dir, "before.sieve"), `require "imap4flags"; addflag "\\Flagged";`)
+	e.script("alice", `require "imap4flags"; addflag "\\Seen"; keep;`)
+	e.sendOne("sender@example.net", "alice@example.org", testMail("flags@example.net"), "250 ")
+	m := e.mail("alice")
+	if len(m) != 1 || !strings.HasSuffix(m[0].name, ":2,FS") {
+		t.Fatalf("stored %v, want one INBOX copy flagged :2,FS", m)
+	}
+}
