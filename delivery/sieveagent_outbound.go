@@ -151,7 +151,13 @@ func domainOf(addr string) string {
 // with RejectMail by a rejection notice to the envelope sender.
 func (r *sieveRun) reject(ctx context.Context, a *sieve.Reject) error {
 	r.a.opts.Metrics.Action(a.Kind())
-	if a.Extended || r.a.opts.Reject == RejectProtocol {
+	// An earlier script of the chain may already have stored a copy;
+	// Pigeonhole then carries out both the store and the reject. A 550
+	// would tell the sender the message was refused while the user has
+	// it, so the reject is a rejection notice instead (RFC 5429 §2.1.1:
+	// when refusing in the protocol is no longer possible).
+	alreadyStored := len(r.stored) > 0
+	if (a.Extended || r.a.opts.Reject == RejectProtocol) && !alreadyStored {
 		r.out.Reject = a.Reason
 		if r.out.Reject == "" {
 			r.out.Reject = "Message rejected"
@@ -159,7 +165,7 @@ func (r *sieveRun) reject(ctx context.Context, a *sieve.Reject) error {
 		r.note("%s %q%s", a.Kind(), sanitizeLine(a.Reason, maxReasonLen), posLabel(a.Pos))
 		return nil
 	}
-	r.discarded = true
+	r.discarded = !alreadyStored
 	orig, err := r.original()
 	var out autoreply.Outgoing
 	if err == nil {

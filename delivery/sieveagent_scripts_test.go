@@ -31,6 +31,8 @@ func TestSieveAgentMultiscript(t *testing.T) {
 		{name: "after script not run after fileinto", user: `require "fileinto"; fileinto "X";`, after: `redirect "x@example.net";`, boxes: []string{"X"}},
 		{name: "one copy per mailbox over scripts", before: `require ["fileinto", "copy"]; fileinto :copy "X";`, user: `require "fileinto"; fileinto "X";`, boxes: []string{"X"}},
 		{name: "redirect in after script", after: `redirect "x@example.net";`, forwards: 1},
+		// Pigeonhole carries out both; a 550 would deny the stored copy.
+		{name: "before keep, user reject: stored and a notice mailed", before: "keep;", user: `require "reject"; reject "not wanted";`, boxes: []string{"INBOX"}, forwards: 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
