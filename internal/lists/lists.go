@@ -25,6 +25,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unicode"
 )
 
 // Files is a set of named lists, each read from a file. It is safe for
@@ -99,7 +100,11 @@ func (f *Files) Contains(ctx context.Context, list, value string) (bool, error) 
 func fold(s string) string {
 	s = strings.TrimSpace(s)
 	if strings.Contains(s, "@") {
-		return strings.ToLower(strings.Trim(s, "<> \t"))
+		// Angle brackets and white space of any kind, in any order, so
+		// that folding a folded entry changes nothing.
+		return strings.ToLower(strings.TrimFunc(s, func(r rune) bool {
+			return r == '<' || r == '>' || unicode.IsSpace(r)
+		}))
 	}
 	return s
 }
