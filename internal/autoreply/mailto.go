@@ -127,6 +127,11 @@ func ParseMailto(uri string) (*MailtoURI, error) {
 			if !validFieldName(name) {
 				return nil, fmt.Errorf("%w: invalid header field name %q", ErrInvalidMailto, ReasonLine(name))
 			}
+			if len(name) > maxFieldName {
+				// A field name cannot be folded: it must fit a line
+				// (RFC 5322 §2.1.1).
+				return nil, fmt.Errorf("%w: header field name longer than %d characters", ErrInvalidMailto, maxFieldName)
+			}
 			lname := strings.ToLower(name)
 			if lname != "body" && strings.ContainsAny(value, "\r\n") {
 				return nil, fmt.Errorf("%w: line break in %s", ErrInvalidMailto, lname)
@@ -288,6 +293,11 @@ func unhex(c byte) int {
 	}
 	return -1
 }
+
+// maxFieldName bounds the header field names a mailto URI may give, so
+// that every field of a notification fits the 78-character line RFC 5322
+// §2.1.1 recommends.
+const maxFieldName = 76
 
 // validFieldName: RFC 5322 §3.6.8 ftext, printable US-ASCII but ":".
 func validFieldName(s string) bool {
