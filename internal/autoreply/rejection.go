@@ -126,10 +126,12 @@ func foldLongLines(b []byte) []byte {
 		if i > 0 {
 			out.WriteString("\r\n")
 		}
-		for len(line) > 998 {
+		limit := 998
+		for len(line) > limit {
 			out.Write(line[:maxWord])
 			out.WriteString("\r\n ")
 			line = line[maxWord:]
+			limit = 997 // a continuation line starts with the space
 		}
 		out.Write(line)
 	}
