@@ -248,23 +248,15 @@ func (c *checker) require(cmd *parser.Cmd, pos Pos) {
 func (c *checker) command(cmd *parser.Cmd, depth int) *node {
 	id := strings.ToLower(cmd.Id)
 	pos := c.pos(cmd.Position)
-	spec, ok := c.lang.commands[id]
-	if !ok {
-		if _, isTest := c.lang.tests[id]; isTest {
-			c.errorf(pos, "cannot use test '%s' as a command", id)
-		} else if c.firstTime("command " + id) {
-			c.errorf(pos, "unknown command '%s'", id)
-		}
-		return nil
-	}
-	if !c.enabled(spec, pos, "command") {
+	spec := c.lookup(id, pos, "command")
+	if spec == nil {
 		return nil
 	}
 	// Like Pigeonhole: the arguments and the tests are always checked,
 	// the block only when both are valid, and the command's own check
 	// only when all three are.
 	n := &node{spec: spec, pos: pos}
-	ok = c.args(n, cmd.Args)
+	ok := c.args(n, cmd.Args)
 	ok = c.subtests(n, cmd.Tests, depth) && ok
 	switch {
 	case !ok:
@@ -287,6 +279,29 @@ func (c *checker) command(cmd *parser.Cmd, depth int) *node {
 	return n
 }
 
+// lookup finds the command or test (what) named id and checks that its
+// extension was required. A name of the other kind, an unknown name
+// (reported once) or a missing require gives nil.
+func (c *checker) lookup(id string, pos Pos, what string) *commandSpec {
+	table, other, otherWhat := c.lang.commands, c.lang.tests, "test"
+	if what == "test" {
+		table, other, otherWhat = c.lang.tests, c.lang.commands, "command"
+	}
+	spec, ok := table[id]
+	if !ok {
+		if _, isOther := other[id]; isOther {
+			c.errorf(pos, "cannot use %s '%s' as a %s", otherWhat, id, what)
+		} else if c.firstTime(what + " " + id) {
+			c.errorf(pos, "unknown %s '%s'", what, id)
+		}
+		return nil
+	}
+	if !c.enabled(spec, pos, what) {
+		return nil
+	}
+	return spec
+}
+
 // enabled checks that the extension defining spec was required.
 func (c *checker) enabled(spec *commandSpec, pos Pos, what string) bool {
 	owner := c.lang.owner[spec]
@@ -302,20 +317,12 @@ func (c *checker) enabled(spec *commandSpec, pos Pos, what string) bool {
 func (c *checker) test(t *parser.Test, depth int) *node {
 	id := strings.ToLower(t.Id)
 	pos := c.pos(t.Position)
-	spec, ok := c.lang.tests[id]
-	if !ok {
-		if _, isCmd := c.lang.commands[id]; isCmd {
-			c.errorf(pos, "cannot use command '%s' as a test", id)
-		} else if c.firstTime("test " + id) {
-			c.errorf(pos, "unknown test '%s'", id)
-		}
-		return nil
-	}
-	if !c.enabled(spec, pos, "test") {
+	spec := c.lookup(id, pos, "test")
+	if spec == nil {
 		return nil
 	}
 	n := &node{spec: spec, pos: pos}
-	ok = c.args(n, t.Args)
+	ok := c.args(n, t.Args)
 	ok = c.subtests(n, t.Tests, depth) && ok
 	if spec.check != nil && ok {
 		spec.check(c, n)
