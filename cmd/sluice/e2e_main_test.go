@@ -20,7 +20,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/sluice-mail/sluice/internal/testbin"
@@ -42,26 +41,12 @@ func runMain(m *testing.M) int {
 	if testing.Short() {
 		return m.Run()
 	}
-	if bin := os.Getenv(binaryEnv); bin != "" {
-		abs, err := filepath.Abs(bin)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "e2e:", err)
-			return 1
-		}
-		sluiceBin = abs
-		return m.Run()
-	}
-	dir, err := os.MkdirTemp("", "sluice-e2e-")
+	bin, cleanup, err := testbin.Binary(binaryEnv)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
 		return 1
 	}
-	defer os.RemoveAll(dir)
-	bin := filepath.Join(dir, "sluice")
-	if err := testbin.Build(bin); err != nil {
-		fmt.Fprintln(os.Stderr, "e2e: building sluice:", err)
-		return 1
-	}
+	defer cleanup()
 	sluiceBin = bin
 	return m.Run()
 }

@@ -6,6 +6,7 @@ package testbin
 import (
 	"bytes"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
@@ -57,4 +58,31 @@ func (b *SyncBuffer) Reset() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.buf.Reset()
+}
+
+// Binary returns the sluice binary the tests should drive: the one named
+// by the environment variable env when it is set (a race-built or an
+// installed binary), else one built into a new temporary directory that
+// other users can enter (the tests run it as unprivileged users too).
+// cleanup removes what Binary made.
+func Binary(env string) (bin string, cleanup func(), err error) {
+	if p := os.Getenv(env); p != "" {
+		abs, err := filepath.Abs(p)
+		return abs, func() {}, err
+	}
+	dir, err := os.MkdirTemp("", "sluice-bin-")
+	if err != nil {
+		return "", nil, err
+	}
+	cleanup = func() { os.RemoveAll(dir) }
+	if err := os.Chmod(dir, 0o755); err != nil {
+		cleanup()
+		return "", nil, err
+	}
+	bin = filepath.Join(dir, "sluice")
+	if err := Build(bin); err != nil {
+		cleanup()
+		return "", nil, fmt.Errorf("building sluice: %w", err)
+	}
+	return bin, cleanup, nil
 }

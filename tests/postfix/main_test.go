@@ -4,7 +4,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/sluice-mail/sluice/internal/testbin"
@@ -42,30 +41,13 @@ func runMain(m *testing.M) int {
 	if skipReason != "" {
 		return m.Run()
 	}
-	if bin := os.Getenv(binaryEnv); bin != "" {
-		abs, err := filepath.Abs(bin)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "postfix tests:", err)
-			return 1
-		}
-		sluiceBin = abs
-		return m.Run()
-	}
-	dir, err := os.MkdirTemp("", "sluice-postfix-bin-")
+	bin, cleanup, err := testbin.Binary(binaryEnv)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "postfix tests:", err)
 		return 1
 	}
-	defer os.RemoveAll(dir)
-	if err := os.Chmod(dir, 0o755); err != nil {
-		fmt.Fprintln(os.Stderr, "postfix tests:", err)
-		return 1
-	}
-	sluiceBin = filepath.Join(dir, "sluice")
-	if err := testbin.Build(sluiceBin); err != nil {
-		fmt.Fprintln(os.Stderr, "postfix tests: building sluice:", err)
-		return 1
-	}
+	defer cleanup()
+	sluiceBin = bin
 	return m.Run()
 }
 
