@@ -112,9 +112,113 @@ func (m *Maildir) Deliver(ctx context.Context, mailbox string, msg io.Reader, o 
 	return d, nil
 }
 
-// write is the Maildir delivery protocol: tmp/, fsync, rename, dir fsync.
+// write stores msg in p: with an unnamed file linked into place when the
+// filesystem allows (see [TempFS]), else by the Maildir protocol of tmp/,
+// fsync, rename. Either way the file is fsynced before it gets its final
+// name, and the directory holding that name is fsynced before write
+// returns.
 func (m *Maildir) write(ctx context.Context, p mailboxPath, msg io.Reader, letters []byte, q *quotaUsage) (Delivered, error) {
 	uniq := m.uniqueName()
+	if tfs, ok := m.fs.(TempFS); ok && !m.noTemp.Load() {
+		d, err := m.writeUnnamed(ctx, tfs, p, uniq, msg, letters, q)
+		if !errors.Is(err, errNoUnnamed) {
+			return d, err
+		}
+		// Nothing was read from msg yet: go on the classic way.
+	}
+	return m.writeTmp(ctx, p, uniq, msg, letters, q)
+}
+
+// errNoUnnamed says the filesystem cannot create unnamed files; the
+// caller falls back to tmp/ and rename.
+var errNoUnnamed = errors.New("no unnamed files")
+
+// writeUnnamed writes msg into an unnamed file on the filesystem of p's
+// tmp/, fsyncs it and links it into new/ or cur/.
+func (m *Maildir) writeUnnamed(ctx context.Context, tfs TempFS, p mailboxPath, uniq string, msg io.Reader, letters []byte, q *quotaUsage) (Delivered, error) {
+	tmpdir := path.Join(p.dir, "tmp")
+	f, err := tfs.OpenTemp(tmpdir, m.opts.FileMode)
+	if errors.Is(err, fs.ErrNotExist) {
+		// A folder missing a subdirectory (say a half-created one): repair.
+		if err = m.ensureSubdirs(p.dir); err == nil {
+			f, err = tfs.OpenTemp(tmpdir, m.opts.FileMode)
+		}
+	}
+	if errors.Is(err, ErrTempUnsupported) {
+		m.noTemp.Store(true)
+		m.log.Debug("unnamed files not supported: using tmp/ and rename", slog.String("root", m.root), slog.Any("err", err))
+		return Delivered{}, errNoUnnamed
+	}
+	if err != nil {
+		return Delivered{}, fmt.Errorf("maildir: create in %s: %w", tmpdir, err)
+	}
+	open := true
+	defer func() {
+		if open {
+			f.Close() // an unnamed file vanishes with its last descriptor
+		}
+	}()
+	size, vsize, err := copyMessage(ctx, f, msg)
+	if err != nil {
+		return Delivered{}, fmt.Errorf("maildir: write in %s: %w", tmpdir, err)
+	}
+	if err := f.Sync(); err != nil {
+		return Delivered{}, fmt.Errorf("maildir: fsync in %s: %w", tmpdir, err)
+	}
+	if err := m.beforePlacing(ctx, q, size); err != nil {
+		return Delivered{}, err
+	}
+	dir, final := m.finalName(p, uniq, size, vsize, letters)
+	if err := tfs.Link(f, final); errors.Is(err, ErrTempUnsupported) {
+		// Created but cannot be named (no /proc, no capability): copy it.
+		m.noTemp.Store(true)
+		if err := m.placeCopy(f, path.Join(tmpdir, uniq), final); err != nil {
+			return Delivered{}, err
+		}
+	} else if err != nil {
+		return Delivered{}, fmt.Errorf("maildir: link into %s: %w", dir, err)
+	}
+	open = false
+	if err := f.Close(); err != nil {
+		m.unplace(final)
+		return Delivered{}, fmt.Errorf("maildir: close %s: %w", final, err)
+	}
+	return m.commit(p, dir, final, size)
+}
+
+// placeCopy copies the unnamed file f to tmp and renames that to final,
+// for a system where unnamed files can be created but not linked.
+func (m *Maildir) placeCopy(f File, tmp, final string) error {
+	rs, ok := f.(io.ReadSeeker)
+	if !ok {
+		return fmt.Errorf("maildir: copy to %s: %w", tmp, ErrTempUnsupported)
+	}
+	if _, err := rs.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("maildir: copy to %s: %w", tmp, err)
+	}
+	t, err := m.fs.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, m.opts.FileMode)
+	if err != nil {
+		return fmt.Errorf("maildir: create %s: %w", tmp, err)
+	}
+	_, err = io.Copy(t, rs)
+	if err == nil {
+		err = t.Sync()
+	}
+	if cerr := t.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		if err = m.fs.Rename(tmp, final); err == nil {
+			return nil
+		}
+	}
+	m.removeTmp(tmp)
+	return fmt.Errorf("maildir: copy to %s: %w", final, err)
+}
+
+// writeTmp is the classic Maildir delivery protocol: tmp/, fsync,
+// rename.
+func (m *Maildir) writeTmp(ctx context.Context, p mailboxPath, uniq string, msg io.Reader, letters []byte, q *quotaUsage) (Delivered, error) {
 	tmp := path.Join(p.dir, "tmp", uniq)
 	f, err := m.fs.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, m.opts.FileMode)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -129,9 +233,7 @@ func (m *Maildir) write(ctx context.Context, p mailboxPath, msg io.Reader, lette
 	placed := false
 	defer func() {
 		if !placed {
-			if err := m.fs.Remove(tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				m.log.Warn("cannot remove temporary file", slog.String("path", tmp), slog.Any("err", err))
-			}
+			m.removeTmp(tmp)
 		}
 	}()
 	size, vsize, err := copyMessage(ctx, f, msg)
@@ -146,42 +248,71 @@ func (m *Maildir) write(ctx context.Context, p mailboxPath, msg io.Reader, lette
 	if err := f.Close(); err != nil {
 		return Delivered{}, fmt.Errorf("maildir: close %s: %w", tmp, err)
 	}
-	if q != nil {
-		if err := m.quotaCheck(q, size); err != nil {
-			return Delivered{}, err
-		}
-	}
-	if err := ctx.Err(); err != nil {
+	if err := m.beforePlacing(ctx, q, size); err != nil {
 		return Delivered{}, err
 	}
+	dir, final := m.finalName(p, uniq, size, vsize, letters)
+	if err := m.fs.Rename(tmp, final); err != nil {
+		return Delivered{}, fmt.Errorf("maildir: rename into %s: %w", dir, err)
+	}
+	placed = true
+	return m.commit(p, dir, final, size)
+}
+
+// beforePlacing is the last check before a written message gets its
+// name: the quota with its size known, and cancellation.
+func (m *Maildir) beforePlacing(ctx context.Context, q *quotaUsage, size int64) error {
+	if q != nil {
+		if err := m.quotaCheck(q, size); err != nil {
+			return err
+		}
+	}
+	return ctx.Err()
+}
+
+// finalName returns the directory (new/ or cur/) and the path a message
+// gets: its unique name, S= and W= sizes, and the flags' info part.
+func (m *Maildir) finalName(p mailboxPath, uniq string, size, vsize int64, letters []byte) (dir, final string) {
 	base := uniq + ",S=" + strconv.FormatInt(size, 10) + ",W=" + strconv.FormatInt(vsize, 10)
 	sub := "new"
 	if len(letters) > 0 {
 		sub = "cur"
 		base += infoSuffix(letters)
 	}
-	dir := path.Join(p.dir, sub)
-	final := path.Join(dir, base)
-	if err := m.fs.Rename(tmp, final); err != nil {
-		return Delivered{}, fmt.Errorf("maildir: rename into %s: %w", dir, err)
-	}
-	// Concurrent deliveries into dir share one fsync that started after
-	// every one of their renames (see groupSync).
+	dir = path.Join(p.dir, sub)
+	return dir, path.Join(dir, base)
+}
+
+// commit makes the entry final durable: concurrent deliveries into dir
+// share one fsync that started after every one of them was named (see
+// groupSync).
+func (m *Maildir) commit(p mailboxPath, dir, final string, size int64) (Delivered, error) {
 	if err := m.dsync.sync(dir, m.fs.SyncDir); err != nil {
 		// The entry may not survive a crash, and the caller will retry:
 		// take the message back so that the retry does not duplicate it.
-		if rerr := m.fs.Remove(final); rerr != nil {
-			m.log.Warn("cannot remove message after failed directory fsync",
-				slog.String("path", final), slog.Any("err", rerr))
-		}
+		m.unplace(final)
 		return Delivered{}, fmt.Errorf("maildir: fsync %s: %w", dir, err)
 	}
-	placed = true
 	return Delivered{
 		Mailbox: p.name,
 		Path:    filepath.Join(m.root, filepath.FromSlash(final)),
 		Size:    size,
 	}, nil
+}
+
+// unplace removes a message that got its name but is not delivered.
+func (m *Maildir) unplace(final string) {
+	if err := m.fs.Remove(final); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		m.log.Warn("cannot remove message after a failed delivery",
+			slog.String("path", final), slog.Any("err", err))
+	}
+}
+
+// removeTmp removes a temporary file of a failed delivery.
+func (m *Maildir) removeTmp(tmp string) {
+	if err := m.fs.Remove(tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		m.log.Warn("cannot remove temporary file", slog.String("path", tmp), slog.Any("err", err))
+	}
 }
 
 // copyBufs holds the buffers of copyMessage: one delivery would

@@ -14,13 +14,46 @@ import (
 
 // faultFS wraps an FS and asks fail before every operation; a non-nil
 // answer is returned instead of doing it.
+//
+// It offers unnamed files (TempFS) when the FS it wraps does and unnamed
+// is set; otherwise the writer takes the classic tmp/ and rename path.
 type faultFS struct {
 	FS
-	mu   sync.Mutex
-	fail func(op, name string) error
+	mu      sync.Mutex
+	fail    func(op, name string) error
+	unnamed bool
 }
 
-var _ FS = (*faultFS)(nil)
+var (
+	_ FS     = (*faultFS)(nil)
+	_ TempFS = (*faultFS)(nil)
+)
+
+// OpenTemp checks "open" with the name "<dir>/": the unnamed file is in
+// tmp/ as far as fault rows are concerned.
+func (f *faultFS) OpenTemp(dir string, perm os.FileMode) (File, error) {
+	tfs, ok := f.FS.(TempFS)
+	if !f.unnamed || !ok {
+		return nil, ErrTempUnsupported
+	}
+	name := dir + "/"
+	if err := f.check("open", name); err != nil {
+		return nil, err
+	}
+	fh, err := tfs.OpenTemp(dir, perm)
+	if err != nil {
+		return nil, err
+	}
+	return &faultFile{File: fh, fs: f, name: name}, nil
+}
+
+// Link checks "rename": it is the step that gives the message its name.
+func (f *faultFS) Link(file File, newname string) error {
+	if err := f.check("rename", newname); err != nil {
+		return err
+	}
+	return f.FS.(TempFS).Link(file.(*faultFile).File, newname)
+}
 
 func (f *faultFS) check(op, name string) error {
 	f.mu.Lock()

@@ -65,7 +65,20 @@ var faultErrnos = []syscall.Errno{syscall.EIO, syscall.ENOSPC, syscall.EACCES, s
 // give: the error reaches the caller (errors.Is the errno, so the delivery
 // layer can answer precisely), nothing is visible in new/ or cur/, and no
 // temporary file or lock is left behind.
+//
+// It runs for both ways of writing a message: an unnamed file linked into
+// place, and the classic tmp/ file renamed into place.
 func TestFaultMatrix(t *testing.T) {
+	for _, unnamed := range []bool{true, false} {
+		proto := "tmp+rename"
+		if unnamed {
+			proto = "unnamed+link"
+		}
+		t.Run(proto, func(t *testing.T) { testFaultMatrix(t, unnamed) })
+	}
+}
+
+func testFaultMatrix(t *testing.T, unnamed bool) {
 	for _, row := range faultRows {
 		for _, errno := range faultErrnos {
 			t.Run(row.name+"/"+errnoName(errno), func(t *testing.T) {
@@ -74,6 +87,7 @@ func TestFaultMatrix(t *testing.T) {
 					Quota:  row.quota,
 					Logger: slog.New(slog.NewTextHandler(&logs, nil)),
 				})
+				ffs.unnamed = unnamed
 				if row.prime {
 					if _, err := m.Deliver(context.Background(), "INBOX", strings.NewReader(testMsg), DeliverOptions{}); err != nil {
 						t.Fatal(err)

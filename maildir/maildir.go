@@ -11,6 +11,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -79,6 +80,9 @@ type Maildir struct {
 	lockWait time.Duration // how long to wait for a held lock file
 
 	dsync groupSync // shares the directory fsync of concurrent deliveries
+	// noTemp is set once the FS turned out unable to create or name
+	// unnamed files (see TempFS).
+	noTemp atomic.Bool
 	// opened is the directory the FS is rooted at, as Open found it; nil
 	// when it could not be examined (Stale then always reports true).
 	opened fs.FileInfo

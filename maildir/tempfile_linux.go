@@ -1,0 +1,129 @@
+package maildir
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"strconv"
+	"sync/atomic"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+var _ TempFS = rootFS{}
+
+// OpenTemp opens dir with O_TMPFILE, through the root, so dir (or a symlink
+// on the way) cannot lead outside it.
+func (f rootFS) OpenTemp(dir string, perm os.FileMode) (File, error) {
+	if linkMethod.Load() == linkNone {
+		return nil, fmt.Errorf("open %s: %w: cannot link unnamed files", dir, ErrTempUnsupported)
+	}
+	fh, err := f.r.OpenFile(dir, os.O_RDWR|unix.O_TMPFILE, perm)
+	if err != nil {
+		// open(2): EISDIR from kernels without O_TMPFILE, EOPNOTSUPP from
+		// filesystems without it.
+		if errors.Is(err, syscall.EOPNOTSUPP) || errors.Is(err, syscall.EISDIR) || errors.Is(err, syscall.EINVAL) {
+			return nil, fmt.Errorf("%w: %w", ErrTempUnsupported, err)
+		}
+		return nil, err
+	}
+	return fh, nil
+}
+
+// linkMethod remembers how this process can name an unnamed file:
+// linkat with AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH on many kernels,
+// linkat through /proc/self/fd needs /proc.
+var linkMethod atomic.Int32
+
+const (
+	linkUnknown int32 = iota
+	linkEmptyPath
+	linkProc
+	linkNone
+)
+
+// Link names f in the directory of newname, opened through the root.
+func (f rootFS) Link(file File, newname string) error {
+	of, ok := file.(*os.File)
+	if !ok {
+		return fmt.Errorf("link %s: %w: not an *os.File", newname, ErrTempUnsupported)
+	}
+	d, err := f.r.Open(path.Dir(newname))
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return linkInto(of, d, path.Base(newname))
+}
+
+// linkInto links the unnamed file f as name in directory d.
+func linkInto(f, d *os.File, name string) error {
+	fc, err := f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	dc, err := d.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var lerr error
+	cerr := fc.Control(func(fd uintptr) {
+		derr := dc.Control(func(dfd uintptr) {
+			lerr = linkFD(int(fd), int(dfd), name)
+		})
+		if derr != nil {
+			lerr = derr
+		}
+	})
+	if cerr != nil {
+		return cerr
+	}
+	if lerr != nil {
+		return &os.LinkError{Op: "link", Old: "(unnamed)", New: name, Err: lerr}
+	}
+	return nil
+}
+
+func linkFD(fd, dfd int, name string) error {
+	m := linkMethod.Load()
+	if m == linkUnknown || m == linkEmptyPath {
+		err := ignoringEINTR(func() error { return unix.Linkat(fd, "", dfd, name, unix.AT_EMPTY_PATH) })
+		if err == nil {
+			linkMethod.Store(linkEmptyPath)
+			return nil
+		}
+		// Without the capability linkat answers ENOENT (EPERM on some
+		// kernels); anything else is a real failure of this link.
+		if m == linkEmptyPath || (err != unix.ENOENT && err != unix.EPERM) {
+			return err
+		}
+	}
+	if m != linkNone {
+		err := ignoringEINTR(func() error {
+			return unix.Linkat(unix.AT_FDCWD, "/proc/self/fd/"+strconv.Itoa(fd), dfd, name, unix.AT_SYMLINK_FOLLOW)
+		})
+		if err == nil {
+			linkMethod.Store(linkProc)
+			return nil
+		}
+		if m == linkProc || err != unix.ENOENT {
+			return err
+		}
+		if _, serr := os.Stat("/proc/self/fd/" + strconv.Itoa(fd)); serr == nil {
+			return err // /proc works: the ENOENT is about the directory
+		}
+		linkMethod.Store(linkNone)
+	}
+	return ErrTempUnsupported
+}
+
+func ignoringEINTR(fn func() error) error {
+	for {
+		err := fn()
+		if err != unix.EINTR {
+			return err
+		}
+	}
+}
