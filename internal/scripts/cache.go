@@ -65,9 +65,12 @@ type Stats struct {
 //   - Timestamps have a granularity: two writes of equal size within one
 //     tick leave every stat field equal (mtime can also be set back by the
 //     writer, but ctime cannot). While a dependency's newest timestamp is
-//     less than 2 s old, Get therefore also re-reads it and compares a
-//     SHA-256 of its content; once it is older, any later write must move
-//     ctime, and stat suffices.
+//     recent, Get therefore also re-reads it and compares a SHA-256 of its
+//     content; once it is older, any later write must move ctime, and stat
+//     suffices. "Recent" is 100 ms when the timestamps show a sub-second
+//     part (a file system with fine timestamps, where one tick is the
+//     kernel's coarse clock, at most 10 ms), and 2 s when they are whole
+//     seconds (a file system that may keep 1 s or 2 s timestamps).
 //
 // A compile error is cached like a program and returned by Get until a
 // dependency changes. Failures that may be temporary (a file that cannot be
@@ -303,7 +306,7 @@ func (c *Cache[T]) build(ctx context.Context, k cacheKey) *result[T] {
 	if !st.mode.IsRegular() {
 		return &result[T]{err: fmt.Errorf("script %s: %w", k.path, ErrNotRegular), deps: []*dep{newDep(k.path, st, nil, now)}, cached: true}
 	}
-	src, err := readLimited(k.path, c.opts.MaxScriptSize)
+	src, err := readLimited(k.path, c.opts.MaxScriptSize, st.size)
 	switch {
 	case errors.Is(err, ErrTooLarge):
 		return &result[T]{err: fmt.Errorf("script %s: %w", k.path, err), deps: []*dep{newDep(k.path, st, nil, now)}, cached: true}

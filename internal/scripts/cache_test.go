@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -481,4 +482,45 @@ func TestCacheEvictionConcurrent(t *testing.T) {
 	if s := c.Stats(); s.Entries > 2 || s.Watches > s.Entries {
 		t.Errorf("Stats = %+v: at most 2 entries, and no more watches than entries", s)
 	}
+}
+
+// TestCacheSettleFine runs the cache on a clock injected through
+// CacheOptions.Now on a file system with fine timestamps: within 100 ms of
+// the last write a same-size rewrite that stat cannot see is caught by the
+// content check; after 100 ms the dependency settles and stat alone is
+// trusted. (The 2 s window of whole-second timestamps is covered by
+// TestDepSettleWindows, since a test cannot choose ctime.)
+func TestCacheSettleFine(t *testing.T) {
+	dir := t.TempDir()
+	p := dir + "/a.sieve"
+	writeFile(t, p, "AAAA\n")
+	if observe(p).settleWindow() != settleFine {
+		t.Skip("the test file system keeps whole-second timestamps")
+	}
+	var clock atomic.Int64
+	now := func() time.Time { return time.Unix(0, clock.Load()) }
+	setAge := func(d time.Duration) { clock.Store(observe(p).newest() + int64(d)) }
+	c, fc := testCache(t, CacheOptions{NoWatch: true, Now: now})
+	blind := func() { // make stat blind to the last rewrite
+		t.Helper()
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		c.entries[cacheKey{path: p}].res.deps[0].state = observe(p)
+	}
+
+	setAge(50 * time.Millisecond)
+	mustGet(t, c, p, IncludeRoots{}, "AAAA\n")
+	rewriteSameTick(t, p, "BBBB\n")
+	blind()
+	setAge(90 * time.Millisecond)
+	mustGet(t, c, p, IncludeRoots{}, "BBBB\n")
+	wantCompiles(t, fc, 2)
+
+	setAge(settleFine) // content verified once more, then settled
+	mustGet(t, c, p, IncludeRoots{}, "BBBB\n")
+	rewriteSameTick(t, p, "CCCC\n")
+	blind()
+	setAge(time.Hour)
+	mustGet(t, c, p, IncludeRoots{}, "BBBB\n") // stat trusted: as designed
+	wantCompiles(t, fc, 2)
 }

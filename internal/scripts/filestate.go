@@ -96,12 +96,37 @@ type dep struct {
 	settled atomic.Bool
 }
 
-// settleAfter is how old a file's newest timestamp must be before stat
-// alone is trusted. File systems keep time in ticks (a few ms for Linux's
-// coarse clock, 1 s on some network file systems, 2 s on FAT): two
-// same-size writes within one tick leave size, mtime and ctime equal. So
-// while a file is younger than this, its content hash is compared as well.
-const settleAfter = 2 * time.Second
+// How old a file's newest timestamp must be before stat alone is trusted.
+// Two same-size writes within one timestamp tick leave size, mtime and
+// ctime equal, so while a file is younger than its window, its content
+// hash is compared as well. Linux stamps files from the coarse clock (one
+// tick: at most 10 ms) truncated to the file system's granularity: 1 ns on
+// ext4, xfs, btrfs and tmpfs, but 1 s on some network file systems and 2 s
+// on FAT. Timestamps with a sub-second part show a fine granularity, for
+// which settleFine is ample; whole seconds may mean a coarse one and get
+// settleAfter.
+//
+// The age is measured against the local clock before the content is read:
+// a file whose timestamps are settled when its content is read will get a
+// different ctime from any later write.
+const (
+	settleFine  = 100 * time.Millisecond
+	settleAfter = 2 * time.Second
+)
+
+// settleWindow is the settle window for a file observed as a.
+func (a fileState) settleWindow() time.Duration {
+	if a.mtime%int64(time.Second) != 0 || a.ctime%int64(time.Second) != 0 {
+		return settleFine
+	}
+	return settleAfter
+}
+
+// settledAt reports whether stat alone can be trusted for a file observed
+// as a, at time now (taken before its content was read).
+func (a fileState) settledAt(now time.Time) bool {
+	return !a.present || now.UnixNano()-a.newest() >= int64(a.settleWindow())
+}
 
 func newDep(path string, st fileState, content []byte, now time.Time) *dep {
 	d := &dep{path: path, state: st}
@@ -113,43 +138,38 @@ func newDep(path string, st fileState, content []byte, now time.Time) *dep {
 	if st.present {
 		d.hash = sha256.Sum256(content)
 	}
-	d.settled.Store(!st.present || now.UnixNano()-st.newest() >= int64(settleAfter))
+	d.settled.Store(st.settledAt(now))
 	return d
 }
 
 // fresh reports whether the dependency still looks as it did when compiled.
-// When the recorded timestamps were recent, or full is set, it re-reads and
-// hashes the content, and marks the dependency settled once the timestamps
-// are old enough.
+// While the recorded timestamps are recent (see settleWindow), or when full
+// is set, it re-reads and hashes the content, and marks the dependency
+// settled once the timestamps are old enough.
 func (d *dep) fresh(now time.Time, maxSize int64, full bool) bool {
-	cur := observe(d.path)
+	return d.freshAs(observe(d.path), now, maxSize, full)
+}
+
+// freshAs is fresh with the file observed as cur.
+func (d *dep) freshAs(cur fileState, now time.Time, maxSize int64, full bool) bool {
 	if !cur.same(d.state) {
 		return false
 	}
 	if !cur.present || (d.settled.Load() && !full) {
 		return true
 	}
-	b, err := readLimited(d.path, maxSize)
+	b, err := readLimited(d.path, maxSize, cur.size)
 	if err != nil || sha256.Sum256(b) != d.hash {
 		return false
 	}
-	if now.UnixNano()-cur.newest() >= int64(settleAfter) {
+	if cur.settledAt(now) {
 		d.settled.Store(true)
 	}
 	return true
 }
 
-// readLimited reads at most max bytes of path, failing with ErrTooLarge
+// readAllLimited reads at most max bytes of r, failing with ErrTooLarge
 // when there is more.
-func readLimited(path string, max int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return readAllLimited(f, max)
-}
-
 func readAllLimited(r io.Reader, max int64) ([]byte, error) {
 	b, err := io.ReadAll(io.LimitReader(r, max+1))
 	if err != nil {

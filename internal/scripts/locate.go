@@ -111,14 +111,21 @@ func (p Plan) Explain() []string {
 // UserScript (which allows e.g. UserScript "/var/sieve/%u.sieve" with
 // targets beside it); anything else is listed with Err wrapping
 // ErrOutsideRoot, because a user must not make the delivery agent read files
-// it could not read itself. A dangling symlink counts as "no personal script",
-// as in Pigeonhole.
+// it could not read itself. A plain file is likewise judged by where it
+// really lies, so a directory symlinked out of the home does not widen it.
+// A dangling symlink counts as "no personal script", as in Pigeonhole.
+//
+// Where the user's home directory itself leads (symlinks in the home's path,
+// which belong to the administrator) is remembered across calls for up to
+// 5 s; everything below the home is examined at every call, so a user's
+// change of a symlink or of ~/sieve shows in the very next plan.
 func (l Layout) Chain(ctx context.Context, u User) (Plan, error) {
 	p := Plan{User: u}
 	var err error
-	// The same directories (the home, above all) are resolved several
-	// times while planning; resolving each once is enough.
-	ev := evalMemo{}
+	// The same directories (the home, above all) are looked at several
+	// times while planning; once is enough. Where the home itself leads
+	// is remembered across plannings (see homeCache).
+	ev := newResolver(homes, u.Home)
 	if l.GlobalDir != "" {
 		if p.Includes.Global, err = u.Expand(l.GlobalDir); err != nil {
 			return Plan{}, fmt.Errorf("global include dir: %w", err)
@@ -172,7 +179,7 @@ func missing(err error) bool {
 }
 
 // personal examines the user's own script.
-func (l Layout) personal(ctx context.Context, ev evalMemo, u User, userDir string) (Script, error) {
+func (l Layout) personal(ctx context.Context, ev *resolver, u User, userDir string) (Script, error) {
 	s := Script{Kind: KindPersonal}
 	path, err := u.Expand(l.userScript())
 	if err != nil {
@@ -186,7 +193,36 @@ func (l Layout) personal(ctx context.Context, ev evalMemo, u User, userDir strin
 	if err := ctx.Err(); err != nil {
 		return s, err
 	}
-	lst, err := os.Lstat(path)
+	var roots []string
+	for _, r := range []string{u.Home, userDir, filepath.Dir(path)} {
+		if r != "" && confined(ev, u.Home, r) {
+			roots = append(roots, r)
+		}
+	}
+	// The usual case: a plain file in a directory that is itself allowed
+	// (~/.dovecot.sieve). One open that refuses to follow a symlink in the
+	// last component examines and checks it; a symlink (ELOOP) takes the
+	// general way below.
+	if dir, err := ev.eval(filepath.Dir(path)); err == nil && within(ev, filepath.Join(dir, filepath.Base(path)), roots) {
+		err := checkReadable(path, true)
+		switch {
+		case err == nil:
+			s.Exists = true
+			s.Reason = "personal script " + path
+			return s, nil
+		case missing(err):
+			s.Reason = "no personal script at " + path
+			return s, nil
+		case errors.Is(err, ErrNotRegular):
+			s.Exists = true
+			s.Err = fmt.Errorf("personal script %s: %w", path, err)
+			s.Reason = s.Err.Error() + ": not run"
+			return s, nil
+		case !errors.Is(err, syscall.ELOOP):
+			return s, &TempError{Op: "open personal script", Path: path, Err: err}
+		}
+	}
+	lst, err := ev.lstat(path)
 	switch {
 	case missing(err):
 		s.Reason = "no personal script at " + path
@@ -194,32 +230,30 @@ func (l Layout) personal(ctx context.Context, ev evalMemo, u User, userDir strin
 	case err != nil:
 		return s, &TempError{Op: "examine personal script", Path: path, Err: err}
 	}
-	target := path
+	// Both a symlink's target and a file whose directory is reached
+	// through a symlink must resolve into one of the roots.
+	target, err := ev.eval(path)
+	switch {
+	case missing(err) && lst.Mode()&fs.ModeSymlink != 0:
+		link, _ := os.Readlink(path)
+		s.Reason = fmt.Sprintf("no personal script: %s is a symlink to missing %s", path, link)
+		return s, nil
+	case missing(err):
+		s.Reason = "no personal script at " + path // removed meanwhile
+		return s, nil
+	case err != nil:
+		return s, &TempError{Op: "resolve personal script", Path: path, Err: err}
+	}
 	if lst.Mode()&fs.ModeSymlink != 0 {
-		target, err = filepath.EvalSymlinks(path)
-		switch {
-		case missing(err):
-			link, _ := os.Readlink(path)
-			s.Reason = fmt.Sprintf("no personal script: %s is a symlink to missing %s", path, link)
-			return s, nil
-		case err != nil:
-			return s, &TempError{Op: "resolve personal script", Path: path, Err: err}
-		}
 		s.Target = target
 	}
 	s.Exists = true
-	var roots []string
-	for _, r := range []string{u.Home, userDir, filepath.Dir(path)} {
-		if r != "" && confined(ev, u.Home, r) {
-			roots = append(roots, r)
-		}
-	}
 	if !within(ev, target, roots) {
 		s.Err = fmt.Errorf("personal script %s resolves to %s: %w", path, target, ErrOutsideRoot)
 		s.Reason = s.Err.Error() + ": not run"
 		return s, nil
 	}
-	if err := checkReadable(target); err != nil {
+	if err := checkReadable(target, false); err != nil {
 		if errors.Is(err, ErrNotRegular) {
 			s.Err = fmt.Errorf("personal script %s: %w", target, err)
 			s.Reason = s.Err.Error() + ": not run"
@@ -234,88 +268,6 @@ func (l Layout) personal(ctx context.Context, ev evalMemo, u User, userDir strin
 	return s, nil
 }
 
-// evalMemo remembers filepath.EvalSymlinks results for the duration of one
-// planning; a nil evalMemo remembers nothing.
-type evalMemo map[string]evalResult
-
-type evalResult struct {
-	path string
-	err  error
-}
-
-func (m evalMemo) eval(p string) (string, error) {
-	if m == nil {
-		return filepath.EvalSymlinks(p)
-	}
-	if r, ok := m[p]; ok {
-		return r.path, r.err
-	}
-	res, err := filepath.EvalSymlinks(p)
-	m[p] = evalResult{res, err}
-	return res, err
-}
-
-// within reports whether path lies inside one of roots (compared after
-// resolving symlinks in the roots themselves). path is already resolved.
-func within(ev evalMemo, path string, roots []string) bool {
-	for _, r := range roots {
-		if r == "" {
-			continue
-		}
-		if rr, err := ev.eval(r); err == nil {
-			r = rr
-		}
-		if lexWithin(path, r) {
-			return true
-		}
-	}
-	return false
-}
-
-// confined reports whether dir may serve as a root for the user's scripts:
-// a directory lexically inside the user's home must not lead outside it
-// through a symlink (~/sieve -> /etc would otherwise let a user point the
-// delivery agent at any file). Directories outside the home were configured
-// by the administrator and are trusted. A directory that does not exist yet
-// is judged by its name.
-func confined(ev evalMemo, home, dir string) bool {
-	if home == "" || !lexWithin(dir, home) {
-		return true
-	}
-	res, err := ev.eval(dir)
-	if err != nil {
-		return true
-	}
-	rh, err := ev.eval(home)
-	if err != nil {
-		rh = home
-	}
-	return lexWithin(res, rh)
-}
-
-func lexWithin(path, root string) bool {
-	rel, err := filepath.Rel(root, path)
-	return err == nil && rel != ".." && !strings.HasPrefix(rel, "../") && !filepath.IsAbs(rel)
-}
-
-// checkReadable opens and closes path, so that a permission problem shows
-// up while planning rather than in the middle of a delivery.
-func checkReadable(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return err
-	}
-	if !st.Mode().IsRegular() {
-		return ErrNotRegular
-	}
-	return nil
-}
-
 func defaultScript(u User, tmpl, why string) (Script, error) {
 	s := Script{Kind: KindDefault}
 	path, err := u.Expand(tmpl)
@@ -323,7 +275,7 @@ func defaultScript(u User, tmpl, why string) (Script, error) {
 		return s, fmt.Errorf("default script: %w", err)
 	}
 	s.Path = path
-	err = checkReadable(path)
+	err = checkReadable(path, false)
 	switch {
 	case err == nil:
 		s.Exists = true
@@ -351,20 +303,25 @@ func (p *Plan) addAdmin(ctx context.Context, kind Kind, u User, tmpl string) err
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	st, err := os.Stat(path)
+	// One open and fstat tell a readable file from a directory.
+	fd, err := sysOpen(path, false)
 	switch {
 	case missing(err):
 		p.Scripts = append(p.Scripts, Script{Kind: kind, Path: path, Reason: path + " does not exist: skipped"})
 		return nil
 	case err != nil:
-		return &TempError{Op: "examine " + kind.String() + " script", Path: path, Err: err}
+		return &TempError{Op: "open " + kind.String() + " script", Path: path, Err: err}
 	}
-	if !st.IsDir() {
-		if err := checkReadable(path); err != nil {
-			return &TempError{Op: "open " + kind.String() + " script", Path: path, Err: err}
-		}
+	st, err := sysFstat(fd, path)
+	sysClose(fd)
+	switch {
+	case err != nil:
+		return &TempError{Op: "examine " + kind.String() + " script", Path: path, Err: err}
+	case isRegular(&st):
 		p.Scripts = append(p.Scripts, Script{Kind: kind, Path: path, Exists: true, Reason: path})
 		return nil
+	case !isDir(&st):
+		return &TempError{Op: "open " + kind.String() + " script", Path: path, Err: ErrNotRegular}
 	}
 	ents, err := os.ReadDir(path)
 	if err != nil {
@@ -382,7 +339,7 @@ func (p *Plan) addAdmin(ctx context.Context, kind Kind, u User, tmpl string) err
 	}
 	for _, n := range names {
 		f := filepath.Join(path, n)
-		err := checkReadable(f)
+		err := checkReadable(f, false)
 		switch {
 		case err == nil:
 			p.Scripts = append(p.Scripts, Script{Kind: kind, Path: f, Exists: true, Reason: f + " (from " + path + ")"})
