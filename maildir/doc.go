@@ -11,7 +11,10 @@
 //
 // A message is written to tmp/<unique>, fsynced, closed, renamed into new/
 // (no flags) or cur/ (with an info suffix ":2,<letters>"), and the target
-// directory is fsynced before [Maildir.Deliver] returns. Nothing appears in
+// directory is fsynced before [Maildir.Deliver] returns. On Linux the file
+// in tmp/ has no name at all (O_TMPFILE): it is written, fsynced and then
+// linked into new/ or cur/, which spares a directory entry and a rename and
+// leaves nothing in tmp/ after a crash (see [TempFS]). Nothing appears in
 // new/ or cur/ unless it is complete and fsynced; if the final directory
 // fsync fails the renamed file is removed again (best effort), so an error
 // returned to the caller never leaves a visible copy behind that a retry
