@@ -101,12 +101,18 @@ func (s *MaildirStore) dropLocked(h *mdHandle) {
 	}
 }
 
+// release ends a delivery's use of h. A Maildir that stays open prepares
+// the file of its next delivery meanwhile (see maildir.Maildir.Prepare).
 func (s *MaildirStore) release(h *mdHandle) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	h.refs--
-	if h.refs == 0 && h.evicted {
+	evicted := h.evicted
+	if h.refs == 0 && evicted {
 		h.close()
+	}
+	s.mu.Unlock()
+	if !evicted {
+		h.md.Prepare()
 	}
 }
 

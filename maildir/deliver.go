@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 )
 
 // DeliverOptions control one delivery.
@@ -137,7 +138,12 @@ var errNoUnnamed = errors.New("no unnamed files")
 // tmp/, fsyncs it and links it into new/ or cur/.
 func (m *Maildir) writeUnnamed(ctx context.Context, tfs TempFS, p mailboxPath, uniq string, msg io.Reader, letters []byte, q *quotaUsage) (Delivered, error) {
 	tmpdir := path.Join(p.dir, "tmp")
-	f, err := tfs.OpenTemp(tmpdir, m.opts.FileMode)
+	// A prepared file is in INBOX's tmp/; linking it into a folder fails
+	// only if the folder is on another filesystem (then it is copied).
+	f, err := m.takeSpare(), error(nil)
+	if f == nil {
+		f, err = tfs.OpenTemp(tmpdir, m.opts.FileMode)
+	}
 	if errors.Is(err, fs.ErrNotExist) {
 		// A folder missing a subdirectory (say a half-created one): repair.
 		if err = m.ensureSubdirs(p.dir); err == nil {
@@ -169,9 +175,12 @@ func (m *Maildir) writeUnnamed(ctx context.Context, tfs TempFS, p mailboxPath, u
 		return Delivered{}, err
 	}
 	dir, final := m.finalName(p, uniq, size, vsize, letters)
-	if err := tfs.Link(f, final); errors.Is(err, ErrTempUnsupported) {
-		// Created but cannot be named (no /proc, no capability): copy it.
-		m.noTemp.Store(true)
+	if err := tfs.Link(f, final); errors.Is(err, ErrTempUnsupported) || errors.Is(err, syscall.EXDEV) {
+		// Created but cannot be named (no /proc, no capability), or made
+		// on another filesystem than the folder's: copy it.
+		if !errors.Is(err, syscall.EXDEV) {
+			m.noTemp.Store(true)
+		}
 		if err := m.placeCopy(f, path.Join(tmpdir, uniq), final); err != nil {
 			return Delivered{}, err
 		}

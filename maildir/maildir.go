@@ -83,6 +83,7 @@ type Maildir struct {
 	// noTemp is set once the FS turned out unable to create or name
 	// unnamed files (see TempFS).
 	noTemp atomic.Bool
+	spare  spareFile // see Prepare
 	// opened is the directory the FS is rooted at, as Open found it; nil
 	// when it could not be examined (Stale then always reports true).
 	opened fs.FileInfo
@@ -181,6 +182,7 @@ func syncPath(dir string) {
 
 // Close releases the root directory handle.
 func (m *Maildir) Close() error {
+	m.closeSpare()
 	if m.closer == nil {
 		return nil
 	}
