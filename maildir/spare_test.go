@@ -107,3 +107,29 @@ func TestPrepareConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestPrepareIdle checks that a prepared file no delivery takes is closed
+// after a while: an open file keeps its filesystem busy.
+func TestPrepareIdle(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("unnamed files are a Linux feature")
+	}
+	m, _ := newTestMaildir(t, Options{})
+	m.Prepare()
+	waitSpare(t, m)
+	for deadline := time.Now().Add(10 * spareIdle); ; time.Sleep(10 * time.Millisecond) {
+		m.spare.mu.Lock()
+		gone := m.spare.f == nil
+		m.spare.mu.Unlock()
+		if gone {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the unused prepared file was never closed")
+		}
+	}
+	// The next delivery opens a file of its own.
+	if _, err := m.Deliver(context.Background(), "INBOX", strings.NewReader(testMsg), DeliverOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // mountSmallFS mounts a tmpfs of size bytes on dir (created if missing)
@@ -29,10 +30,22 @@ func mountSmallFS(t *testing.T, dir, size string) {
 }
 
 // remount changes the flags of the tmpfs on dir (syscall.MS_RDONLY or 0).
+//
+// Right after a delivery, sluice may hold the unnamed file prepared for
+// the next one (for up to a second): read-only remounts are retried while
+// the filesystem is busy.
 func remount(t *testing.T, dir, size string, flags uintptr) {
 	t.Helper()
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", syscall.MS_REMOUNT|flags, "size="+size); err != nil {
-		t.Fatalf("remount %s: %v", dir, err)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		err := syscall.Mount("tmpfs", dir, "tmpfs", syscall.MS_REMOUNT|flags, "size="+size)
+		if err == nil {
+			return
+		}
+		if err != syscall.EBUSY || time.Now().After(deadline) {
+			t.Fatalf("remount %s: %v", dir, err)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 
