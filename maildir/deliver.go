@@ -175,7 +175,8 @@ func (m *Maildir) writeUnnamed(ctx context.Context, tfs TempFS, p mailboxPath, u
 		return Delivered{}, err
 	}
 	dir, final := m.finalName(p, uniq, size, vsize, letters)
-	if err := tfs.Link(f, final); errors.Is(err, ErrTempUnsupported) || errors.Is(err, syscall.EXDEV) {
+	d, err := tfs.Link(f, final)
+	if errors.Is(err, ErrTempUnsupported) || errors.Is(err, syscall.EXDEV) {
 		// Created but cannot be named (no /proc, no capability), or made
 		// on another filesystem than the folder's: copy it.
 		if !errors.Is(err, syscall.EXDEV) {
@@ -187,12 +188,15 @@ func (m *Maildir) writeUnnamed(ctx context.Context, tfs TempFS, p mailboxPath, u
 	} else if err != nil {
 		return Delivered{}, fmt.Errorf("maildir: link into %s: %w", dir, err)
 	}
+	if d != nil {
+		defer d.Close()
+	}
 	open = false
 	if err := f.Close(); err != nil {
 		m.unplace(final)
 		return Delivered{}, fmt.Errorf("maildir: close %s: %w", final, err)
 	}
-	return m.commit(p, dir, final, size)
+	return m.commit(p, dir, d, final, size)
 }
 
 // placeCopy copies the unnamed file f to tmp and renames that to final,
@@ -265,7 +269,7 @@ func (m *Maildir) writeTmp(ctx context.Context, p mailboxPath, uniq string, msg 
 		return Delivered{}, fmt.Errorf("maildir: rename into %s: %w", dir, err)
 	}
 	placed = true
-	return m.commit(p, dir, final, size)
+	return m.commit(p, dir, nil, final, size)
 }
 
 // beforePlacing is the last check before a written message gets its
@@ -294,9 +298,18 @@ func (m *Maildir) finalName(p mailboxPath, uniq string, size, vsize int64, lette
 
 // commit makes the entry final durable: concurrent deliveries into dir
 // share one fsync that started after every one of them was named (see
-// groupSync).
-func (m *Maildir) commit(p mailboxPath, dir, final string, size int64) (Delivered, error) {
-	if err := m.dsync.sync(dir, m.fs.SyncDir); err != nil {
+// groupSync). open is dir, already open, or nil.
+func (m *Maildir) commit(p mailboxPath, dir string, open Dir, final string, size int64) (Delivered, error) {
+	fsync := m.fs.SyncDir
+	if open != nil {
+		fsync = func(name string) error {
+			if err := open.Sync(); err != nil {
+				return fmt.Errorf("fsync %s: %w", name, err)
+			}
+			return nil
+		}
+	}
+	if err := m.dsync.sync(dir, fsync); err != nil {
 		// The entry may not survive a crash, and the caller will retry:
 		// take the message back so that the retry does not duplicate it.
 		m.unplace(final)
@@ -340,7 +353,12 @@ func copyMessage(ctx context.Context, w io.Writer, msg io.Reader) (size, vsize i
 		if err := ctx.Err(); err != nil {
 			return size, vsize, err
 		}
-		n, rerr := msg.Read(buf)
+		// Fill the buffer before writing: a message that fits is one
+		// write, however many pieces its reader returns it in.
+		n, rerr := io.ReadFull(msg, buf)
+		if rerr == io.ErrUnexpectedEOF {
+			rerr = io.EOF
+		}
 		if n > 0 {
 			chunk := buf[:n]
 			for i, c := range chunk {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -48,11 +49,29 @@ func (f *faultFS) OpenTemp(dir string, perm os.FileMode) (File, error) {
 }
 
 // Link checks "rename": it is the step that gives the message its name.
-func (f *faultFS) Link(file File, newname string) error {
+// The directory it returns checks "syncdir" when fsynced, as SyncDir does.
+func (f *faultFS) Link(file File, newname string) (Dir, error) {
 	if err := f.check("rename", newname); err != nil {
+		return nil, err
+	}
+	d, err := f.FS.(TempFS).Link(file.(*faultFile).File, newname)
+	if err != nil {
+		return nil, err
+	}
+	return &faultDir{Dir: d, fs: f, name: path.Dir(newname)}, nil
+}
+
+type faultDir struct {
+	Dir
+	fs   *faultFS
+	name string
+}
+
+func (d *faultDir) Sync() error {
+	if err := d.fs.check("syncdir", d.name); err != nil {
 		return err
 	}
-	return f.FS.(TempFS).Link(file.(*faultFile).File, newname)
+	return d.Dir.Sync()
 }
 
 func (f *faultFS) check(op, name string) error {

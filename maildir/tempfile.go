@@ -22,8 +22,16 @@ type TempFS interface {
 	OpenTemp(dir string, perm os.FileMode) (File, error)
 	// Link gives f, a file from OpenTemp, the name newname. It fails if
 	// newname exists, and with ErrTempUnsupported when the system offers
-	// no way to name an unnamed file (then the caller copies it).
-	Link(f File, newname string) error
+	// no way to name an unnamed file (then the caller copies it). On
+	// success it returns the directory of newname, open, for the caller
+	// to fsync and close.
+	Link(f File, newname string) (Dir, error)
+}
+
+// Dir is an open directory: Sync makes the entries created in it durable.
+type Dir interface {
+	Sync() error
+	Close() error
 }
 
 // ErrTempUnsupported is wrapped by [TempFS] methods when the filesystem or

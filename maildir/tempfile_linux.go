@@ -45,17 +45,20 @@ const (
 )
 
 // Link names f in the directory of newname, opened through the root.
-func (f rootFS) Link(file File, newname string) error {
+func (f rootFS) Link(file File, newname string) (Dir, error) {
 	of, ok := file.(*os.File)
 	if !ok {
-		return fmt.Errorf("link %s: %w: not an *os.File", newname, ErrTempUnsupported)
+		return nil, fmt.Errorf("link %s: %w: not an *os.File", newname, ErrTempUnsupported)
 	}
 	d, err := f.r.Open(path.Dir(newname))
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer d.Close()
-	return linkInto(of, d, path.Base(newname))
+	if err := linkInto(of, d, path.Base(newname)); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d, nil
 }
 
 // linkInto links the unnamed file f as name in directory d.

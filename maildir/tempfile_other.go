@@ -15,6 +15,6 @@ func (f rootFS) OpenTemp(dir string, perm os.FileMode) (File, error) {
 }
 
 // Link is never reached, since OpenTemp always fails.
-func (f rootFS) Link(file File, newname string) error {
-	return fmt.Errorf("link %s: %w", newname, ErrTempUnsupported)
+func (f rootFS) Link(file File, newname string) (Dir, error) {
+	return nil, fmt.Errorf("link %s: %w", newname, ErrTempUnsupported)
 }

@@ -112,7 +112,7 @@ func (f noUnnamedFS) OpenTemp(dir string, perm os.FileMode) (File, error) {
 	return f.FS.(TempFS).OpenTemp(dir, perm)
 }
 
-func (f noUnnamedFS) Link(File, string) error { return ErrTempUnsupported }
+func (f noUnnamedFS) Link(File, string) (Dir, error) { return nil, ErrTempUnsupported }
 
 // TestDeliverUnnamedFallback checks both fallbacks: without unnamed files
 // the classic tmp/ and rename is used; with unnamed files that cannot be
