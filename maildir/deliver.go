@@ -117,7 +117,8 @@ func (m *Maildir) Deliver(ctx context.Context, mailbox string, msg io.Reader, o 
 // filesystem allows (see [TempFS]), else by the Maildir protocol of tmp/,
 // fsync, rename. Either way the file is fsynced before it gets its final
 // name, and the directory holding that name is fsynced before write
-// returns.
+// returns; a linked file is fsynced once more after the link, for its
+// link count.
 func (m *Maildir) write(ctx context.Context, p mailboxPath, msg io.Reader, letters []byte, q *quotaUsage) (Delivered, error) {
 	uniq := m.uniqueName()
 	if tfs, ok := m.fs.(TempFS); ok && !m.noTemp.Load() {
@@ -190,6 +191,16 @@ func (m *Maildir) writeUnnamed(ctx context.Context, tfs TempFS, p mailboxPath, u
 	}
 	if d != nil {
 		defer d.Close()
+		// The link raised the file's link count: on ext4 without a
+		// journal only an fsync of the file itself writes that (and the
+		// new entry, through its parent); a directory fsync alone would
+		// leave an inode with no links on disk, which fsck clears after
+		// a crash. Elsewhere the link is already committed and this
+		// costs little.
+		if err := f.Sync(); err != nil {
+			m.unplace(final)
+			return Delivered{}, fmt.Errorf("maildir: fsync %s: %w", final, err)
+		}
 	}
 	open = false
 	if err := f.Close(); err != nil {

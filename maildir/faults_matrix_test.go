@@ -26,6 +26,20 @@ type faultRow struct {
 	prime bool
 	// stored is set for the one fault a delivery survives by design.
 	stored bool
+	// unnamed is set for a step only an unnamed file has.
+	unnamed bool
+}
+
+// nth matches the n-th name that match does.
+func nth(n int, match func(string) bool) func(string) bool {
+	seen := 0
+	return func(name string) bool {
+		if !match(name) {
+			return false
+		}
+		seen++
+		return seen == n
+	}
 }
 
 func namePrefix(p string) func(string) bool {
@@ -43,6 +57,7 @@ var faultRows = []faultRow{
 	{name: "create tmp file", op: "open", match: namePrefix("tmp/")},
 	{name: "write", op: "write", match: namePrefix("tmp/")},
 	{name: "fsync file", op: "sync", match: namePrefix("tmp/")},
+	{name: "fsync linked file", op: "sync", match: nth(2, nameIs("tmp/")), unnamed: true},
 	{name: "close", op: "close", match: namePrefix("tmp/")},
 	{name: "rename into new", op: "rename", match: namePrefix("new/")},
 	{name: "rename into cur", op: "rename", match: namePrefix("cur/"), opts: DeliverOptions{Flags: []string{`\Seen`}}},
@@ -80,8 +95,14 @@ func TestFaultMatrix(t *testing.T) {
 
 func testFaultMatrix(t *testing.T, unnamed bool) {
 	for _, row := range faultRows {
+		if row.unnamed && !unnamed {
+			continue
+		}
 		for _, errno := range faultErrnos {
 			t.Run(row.name+"/"+errnoName(errno), func(t *testing.T) {
+				if row.unnamed {
+					row.match = nth(2, nameIs("tmp/")) // a fresh count per case
+				}
 				var logs strings.Builder
 				m, ffs, root := newFaultMaildir(t, Options{
 					Quota:  row.quota,
