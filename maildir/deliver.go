@@ -189,25 +189,37 @@ func (m *Maildir) writeUnnamed(ctx context.Context, tfs TempFS, p mailboxPath, u
 	} else if err != nil {
 		return Delivered{}, fmt.Errorf("maildir: link into %s: %w", dir, err)
 	}
-	if d != nil {
-		defer d.Close()
-		// The link raised the file's link count: on ext4 without a
-		// journal only an fsync of the file itself writes that (and the
-		// new entry, through its parent); a directory fsync alone would
-		// leave an inode with no links on disk, which fsck clears after
-		// a crash. Elsewhere the link is already committed and this
-		// costs little.
-		if err := f.Sync(); err != nil {
+	if d == nil { // copied and renamed
+		open = false
+		if err := f.Close(); err != nil {
 			m.unplace(final)
-			return Delivered{}, fmt.Errorf("maildir: fsync %s: %w", final, err)
+			return Delivered{}, fmt.Errorf("maildir: close %s: %w", final, err)
 		}
+		return m.commit(p, dir, nil, final, size)
+	}
+	defer d.Close()
+	// The link raised the file's link count: on ext4 without a journal
+	// only an fsync of the file itself writes that (and the new entry,
+	// through its parent); a directory fsync alone would leave an inode
+	// with no links on disk, which fsck clears after a crash. Elsewhere
+	// the link is already committed and this costs little. The two
+	// fsyncs are independent, so they run at once.
+	fileSync := make(chan error, 1)
+	go func() { fileSync <- f.Sync() }()
+	dl, err := m.commit(p, dir, d, final, size)
+	if ferr := <-fileSync; ferr != nil && err == nil {
+		m.unplace(final)
+		err = fmt.Errorf("maildir: fsync %s: %w", final, ferr)
 	}
 	open = false
-	if err := f.Close(); err != nil {
+	if cerr := f.Close(); cerr != nil && err == nil {
 		m.unplace(final)
-		return Delivered{}, fmt.Errorf("maildir: close %s: %w", final, err)
+		err = fmt.Errorf("maildir: close %s: %w", final, cerr)
 	}
-	return m.commit(p, dir, d, final, size)
+	if err != nil {
+		return Delivered{}, err
+	}
+	return dl, nil
 }
 
 // placeCopy copies the unnamed file f to tmp and renames that to final,
