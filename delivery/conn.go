@@ -3,6 +3,7 @@ package delivery
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -203,5 +204,36 @@ func (c *trackedConn) Close() error {
 		c.srv.log.LogAttrs(context.Background(), slog.LevelInfo, "connection closed: client timed out", attrs...)
 	}
 	c.srv.unregister(c)
+	if !timedOut {
+		c.linger()
+	}
 	return c.Conn.Close()
+}
+
+// Lingering close: how long, and how much, a closing connection still
+// reads from the client.
+const (
+	lingerTimeout = time.Second
+	lingerMax     = 1 << 20
+)
+
+// linger sends FIN after the last reply and reads what the client still
+// sends, until it closes its side, for a short while. Closing a socket
+// with unread input makes the kernel reset the connection, and a reset
+// can destroy the last reply before the client reads it: go-smtp hangs up
+// on an over-long line with commands pipelined behind it, and the client
+// would never see why.
+func (c *trackedConn) linger() {
+	c.mu.Lock()
+	clientDone := c.readErr != nil
+	c.mu.Unlock()
+	cw, ok := c.Conn.(interface{ CloseWrite() error })
+	if clientDone || !ok {
+		return
+	}
+	if cw.CloseWrite() != nil {
+		return
+	}
+	_ = c.Conn.SetReadDeadline(time.Now().Add(lingerTimeout))
+	_, _ = io.Copy(io.Discard, io.LimitReader(c.Conn, lingerMax))
 }
