@@ -143,13 +143,7 @@ func (m *Maildir) writeUnnamed(ctx context.Context, tfs TempFS, p mailboxPath, u
 	// only if the folder is on another filesystem (then it is copied).
 	f, err := m.takeSpare(), error(nil)
 	if f == nil {
-		f, err = tfs.OpenTemp(tmpdir, m.opts.FileMode)
-	}
-	if errors.Is(err, fs.ErrNotExist) {
-		// A folder missing a subdirectory (say a half-created one): repair.
-		if err = m.ensureSubdirs(p.dir); err == nil {
-			f, err = tfs.OpenTemp(tmpdir, m.opts.FileMode)
-		}
+		f, err = m.openRepairing(p, func() (File, error) { return tfs.OpenTemp(tmpdir, m.opts.FileMode) })
 	}
 	if errors.Is(err, ErrTempUnsupported) {
 		m.noTemp.Store(true)
@@ -177,6 +171,13 @@ func (m *Maildir) writeUnnamed(ctx context.Context, tfs TempFS, p mailboxPath, u
 	}
 	dir, final := m.finalName(p, uniq, size, vsize, letters)
 	d, err := tfs.Link(f, final)
+	if errors.Is(err, fs.ErrNotExist) {
+		// A prepared file skipped the repair above: new/ or cur/ may be
+		// missing from a half-created folder.
+		if err = m.ensureSubdirs(p.dir); err == nil {
+			d, err = tfs.Link(f, final)
+		}
+	}
 	if errors.Is(err, ErrTempUnsupported) || errors.Is(err, syscall.EXDEV) {
 		// Created but cannot be named (no /proc, no capability), or made
 		// on another filesystem than the folder's: copy it.
@@ -222,6 +223,18 @@ func (m *Maildir) writeUnnamed(ctx context.Context, tfs TempFS, p mailboxPath, u
 	return dl, nil
 }
 
+// openRepairing calls open, and once more after repairing p's tmp/, new/
+// and cur/ when it failed for want of one (a half-created folder, say).
+func (m *Maildir) openRepairing(p mailboxPath, open func() (File, error)) (File, error) {
+	f, err := open()
+	if errors.Is(err, fs.ErrNotExist) {
+		if err = m.ensureSubdirs(p.dir); err == nil {
+			f, err = open()
+		}
+	}
+	return f, err
+}
+
 // placeCopy copies the unnamed file f to tmp and renames that to final,
 // for a system where unnamed files can be created but not linked.
 func (m *Maildir) placeCopy(f File, tmp, final string) error {
@@ -256,13 +269,9 @@ func (m *Maildir) placeCopy(f File, tmp, final string) error {
 // rename.
 func (m *Maildir) writeTmp(ctx context.Context, p mailboxPath, uniq string, msg io.Reader, letters []byte, q *quotaUsage) (Delivered, error) {
 	tmp := path.Join(p.dir, "tmp", uniq)
-	f, err := m.fs.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, m.opts.FileMode)
-	if errors.Is(err, fs.ErrNotExist) {
-		// A folder missing a subdirectory (say a half-created one): repair.
-		if err = m.ensureSubdirs(p.dir); err == nil {
-			f, err = m.fs.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, m.opts.FileMode)
-		}
-	}
+	f, err := m.openRepairing(p, func() (File, error) {
+		return m.fs.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, m.opts.FileMode)
+	})
 	if err != nil {
 		return Delivered{}, fmt.Errorf("maildir: create %s: %w", tmp, err)
 	}

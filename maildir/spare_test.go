@@ -2,6 +2,7 @@ package maildir
 
 import (
 	"context"
+	"os"
 	"regexp"
 	"runtime"
 	"strings"
@@ -131,5 +132,29 @@ func TestPrepareIdle(t *testing.T) {
 	// The next delivery opens a file of its own.
 	if _, err := m.Deliver(context.Background(), "INBOX", strings.NewReader(testMsg), DeliverOptions{}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestPrepareRepairsFolder delivers a prepared file into a folder that
+// lost its new/: the folder is repaired, as without a prepared file.
+func TestPrepareRepairsFolder(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("unnamed files are a Linux feature")
+	}
+	m, root := newTestMaildir(t, Options{})
+	if err := m.CreateMailbox(context.Background(), "Box", false); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(root + "/.Box/new"); err != nil {
+		t.Fatal(err)
+	}
+	m.Prepare()
+	waitSpare(t, m)
+	d, err := m.Deliver(context.Background(), "Box", strings.NewReader(testMsg), DeliverOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := readFile(t, d.Path); got != testMsg {
+		t.Errorf("stored %q", got)
 	}
 }
