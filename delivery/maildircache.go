@@ -101,8 +101,9 @@ func (s *MaildirStore) dropLocked(h *mdHandle) {
 	}
 }
 
-// release ends a delivery's use of h. A Maildir that stays open prepares
-// the file of its next delivery meanwhile (see maildir.Maildir.Prepare).
+// release ends a delivery's use of h. With PrepareFiles, a Maildir that
+// stays open prepares the file of its next delivery meanwhile (see
+// maildir.Maildir.Prepare).
 func (s *MaildirStore) release(h *mdHandle) {
 	s.mu.Lock()
 	h.refs--
@@ -111,7 +112,7 @@ func (s *MaildirStore) release(h *mdHandle) {
 		h.close()
 	}
 	s.mu.Unlock()
-	if !evicted {
+	if !evicted && s.PrepareFiles {
 		h.md.Prepare()
 	}
 }

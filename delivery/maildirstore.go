@@ -48,6 +48,11 @@ type MaildirStore struct {
 	// Maildir is reused only while its root path still names the
 	// directory it has open.
 	MaxOpen int
+	// PrepareFiles makes a Maildir kept open prepare the file of its next
+	// delivery after each one (see maildir.Maildir.Prepare): for a
+	// long-running server, where a next delivery is likely, not for a
+	// process that delivers one message and exits.
+	PrepareFiles bool
 
 	mu      sync.Mutex
 	cleaned map[string]time.Time // mail root -> last tmp/ cleaning

@@ -67,7 +67,7 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) int {
 	if cfg.Metrics.Listen != "" {
 		m = metrics.New()
 	}
-	rt, err := buildRuntime(cfg, log, runtimeOptions{metrics: m})
+	rt, err := buildRuntime(cfg, log, runtimeOptions{metrics: m, server: true})
 	if err == nil {
 		err = withChildAgent(rt, log)
 	}
@@ -282,6 +282,9 @@ type runtimeOptions struct {
 	state state.Store
 	// metrics counts what the agent does; nil records nothing.
 	metrics *metrics.Metrics
+	// server is set for the long-running LMTP server: Maildirs kept open
+	// prepare their next delivery's file.
+	server bool
 }
 
 // buildRuntime is newRuntime with options.
@@ -304,7 +307,7 @@ func buildRuntime(cfg *config.Config, log *slog.Logger, o runtimeOptions) (_ *ru
 		}
 	}
 	if !cfg.Sieve.Enabled {
-		store := &delivery.MaildirStore{Options: mdOpts}
+		store := &delivery.MaildirStore{Options: mdOpts, PrepareFiles: o.server}
 		rt.closers = append(rt.closers, store)
 		rt.agent = &delivery.KeepAgent{Store: store}
 		return rt, nil
@@ -347,7 +350,7 @@ func buildRuntime(cfg *config.Config, log *slog.Logger, o runtimeOptions) (_ *ru
 	if err != nil {
 		return nil, err
 	}
-	store := &delivery.MaildirStore{Options: mdOpts}
+	store := &delivery.MaildirStore{Options: mdOpts, PrepareFiles: o.server}
 	rt.closers = append(rt.closers, store) // closes the Maildirs it keeps open
 	rt.agent, err = delivery.NewSieveAgent(delivery.SieveOptions{
 		Extensions:            *ext,
@@ -441,7 +444,7 @@ func reload(path string, started *config.Config, live *atomic.Pointer[runtimeSta
 		log.Error("reload failed, keeping the running configuration", "err", err)
 		return
 	}
-	rt, err := buildRuntime(cfg, log, runtimeOptions{metrics: m})
+	rt, err := buildRuntime(cfg, log, runtimeOptions{metrics: m, server: true})
 	if err == nil {
 		err = withChildAgent(rt, log)
 	}
