@@ -45,7 +45,7 @@ var (
 		name:     "i;unicode-casemap",
 		ext:      "comparator-i;unicode-casemap",
 		fold:     unicodeFold,
-		foldRune: unicode.SimpleFold,
+		foldRune: canonFold,
 		compare:  func(a, b string) int { return strings.Compare(unicodeFold(a), unicodeFold(b)) },
 	}
 )

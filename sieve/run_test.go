@@ -53,6 +53,7 @@ func TestRun(t *testing.T) {
 		{"header contains ascii case", `if header :contains "SUBJECT" "FROM THE" { discard; }`, "discard \n"},
 		{"unicode casemap", `require "comparator-i;unicode-casemap"; if header :contains :comparator "i;unicode-casemap" "subject" "GRÜSSE" { discard; }`, "implicit keep\n"},
 		{"unicode casemap simple", `require "comparator-i;unicode-casemap"; if header :contains :comparator "i;unicode-casemap" "subject" "GRÜ" { discard; }`, "discard \n"},
+		{"unicode casemap matches", `require "comparator-i;unicode-casemap"; if header :matches :comparator "i;unicode-casemap" "subject" "gRü*LIST" { discard; }`, "discard \n"},
 		{"matches unicode ?", `if header :matches "subject" "Gr??e*" { discard; }`, "discard \n"},
 		{"address display name comma", `if address :is "from" "john.doe@example.org" { discard; }`, "discard \n"},
 		{"address domain", `if address :domain :is "to" "example.net" { discard; }`, "discard \n"},
