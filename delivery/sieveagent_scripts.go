@@ -236,6 +236,7 @@ func (r *sieveRun) commitDuplicates(ctx context.Context) {
 // input builds the engine's input for one script run.
 func (r *sieveRun) input() *sieve.Input {
 	d := r.d
+	keep, _ := r.keepTarget()
 	return &sieve.Input{
 		Message:            r.next,
 		Envelope:           sieve.StaticEnvelope{Sender: d.Sender, Recipient: d.Recipient.Address, Original: d.OriginalRecipient},
@@ -243,6 +244,8 @@ func (r *sieveRun) input() *sieve.Input {
 		Services:           sieveServices{r},
 		RecipientDelimiter: r.a.opts.RecipientDelimiter,
 		Flags:              r.flags,
+		Separator:          r.a.opts.Store.Options.Separator,
+		KeepMailbox:        keep,
 	}
 }
 

@@ -33,6 +33,9 @@ type Extensions struct {
 	// SpecialUse maps mailbox names to their special-use flags, such
 	// as "Junk" → [`\Junk`]. A flag counts only while its mailbox exists.
 	SpecialUse map[string][]string
+	// Separator is the hierarchy separator of mailbox names ('/' when
+	// zero), for comparing them (see sieve.CanonicalMailbox).
+	Separator rune
 }
 
 // ExternalLists is what the extlists extension asks (RFC 6134 §2.2,
@@ -97,7 +100,7 @@ func (x *Extensions) SpecialUseExistsIn(ctx context.Context, mc sieve.MailboxChe
 	}
 	for _, f := range flags {
 		box, ok := x.mailboxFor(f)
-		if !ok || (mailbox != "" && sieve.CanonicalMailbox(box) != sieve.CanonicalMailbox(mailbox)) {
+		if !ok || (mailbox != "" && sieve.CanonicalMailbox(box, x.Separator) != sieve.CanonicalMailbox(mailbox, x.Separator)) {
 			return false, nil
 		}
 		exists, err := mc.MailboxExists(ctx, box)

@@ -78,21 +78,34 @@ func (r *sieveRun) implicitKeep(ctx context.Context, flags []string, pos sieve.P
 	return err
 }
 
-// keep stores into the default mailbox: INBOX, the delivery's
-// DefaultMailbox (dovecot-lda -m), or with SaveToDetailMailbox the
-// recipient's detail (Dovecot's lmtp_save_to_detail_mailbox).
+// keep stores into the default mailbox (see keepTarget).
 func (r *sieveRun) keep(ctx context.Context, v msgVersion, flags []string, what string, pos sieve.Pos) error {
+	box, named := r.keepTarget()
+	if !named {
+		return r.store(ctx, v, box, StoreOptions{Flags: flags}, what, pos)
+	}
 	o := r.a.opts
-	if o.SaveToDetailMailbox && r.d.Recipient.Detail != "" {
-		box := r.d.Recipient.Detail
-		return r.store(ctx, v, box, StoreOptions{Flags: flags, Create: o.Autocreate, Subscribe: o.Autocreate && o.Autosubscribe},
-			fmt.Sprintf("%s %q", what, box), pos)
+	return r.store(ctx, v, box, StoreOptions{Flags: flags, Create: o.Autocreate, Subscribe: o.Autocreate && o.Autosubscribe},
+		fmt.Sprintf("%s %q", what, box), pos)
+}
+
+// keepTarget is where keep stores: INBOX, the delivery's DefaultMailbox
+// (dovecot-lda -m), or with SaveToDetailMailbox the recipient's detail
+// (Dovecot's lmtp_save_to_detail_mailbox); named is false for plain
+// INBOX.
+func (r *sieveRun) keepTarget() (box string, named bool) {
+	switch {
+	case r.a.opts.SaveToDetailMailbox && r.d.Recipient.Detail != "":
+		return r.d.Recipient.Detail, true
+	case r.d.DefaultMailbox != "":
+		return r.d.DefaultMailbox, true
 	}
-	if box := r.d.DefaultMailbox; box != "" {
-		return r.store(ctx, v, box, StoreOptions{Flags: flags, Create: o.Autocreate, Subscribe: o.Autocreate && o.Autosubscribe},
-			fmt.Sprintf("%s %q", what, box), pos)
-	}
-	return r.store(ctx, v, "INBOX", StoreOptions{Flags: flags}, what, pos)
+	return "INBOX", false
+}
+
+// canonical is sieve.CanonicalMailbox with the store's separator.
+func (r *sieveRun) canonical(mailbox string) string {
+	return sieve.CanonicalMailbox(mailbox, r.a.opts.Store.Options.Separator)
 }
 
 // keepInbox is the keep of last resort, after an error: INBOX, no flags,
@@ -116,7 +129,7 @@ func (r *sieveRun) fileinto(ctx context.Context, a *sieve.FileInto, v msgVersion
 	create := a.Create || o.Autocreate
 	box, special, err := r.fileintoTarget(ctx, a)
 	if err != nil {
-		return maildirError(sieve.CanonicalMailbox(a.Mailbox), err)
+		return maildirError(r.canonical(a.Mailbox), err)
 	}
 	what := fmt.Sprintf("fileinto %q", a.Mailbox)
 	if special {
@@ -128,7 +141,7 @@ func (r *sieveRun) fileinto(ctx context.Context, a *sieve.FileInto, v msgVersion
 // store writes the copy v into mailbox, once per delivery. A missing
 // mailbox or an invalid name falls back to INBOX with a log line.
 func (r *sieveRun) store(ctx context.Context, v msgVersion, mailbox string, so StoreOptions, what string, pos sieve.Pos) error {
-	box := sieve.CanonicalMailbox(mailbox)
+	box := r.canonical(mailbox)
 	if r.stored[box] {
 		r.note("%s: already stored%s", what, posLabel(pos))
 		return nil

@@ -175,7 +175,7 @@ func (e *exec) addAction(a Action) error {
 				k.Flags = a.Flags
 				return nil
 			}
-			if f, ok := old.(*FileInto); ok && isInbox(f.Mailbox) {
+			if f, ok := old.(*FileInto); ok && e.isKeepMailbox(f.Mailbox) {
 				f.Flags = a.Flags
 				return nil
 			}
@@ -185,14 +185,14 @@ func (e *exec) addAction(a Action) error {
 			e.cancelImplicitKeep()
 		}
 		for _, old := range e.actions {
-			if f, ok := old.(*FileInto); ok && sameMailbox(f.Mailbox, a.Mailbox) {
+			if f, ok := old.(*FileInto); ok && e.sameMailbox(f.Mailbox, a.Mailbox) {
 				// RFC 5232 §5: of duplicate stores, the last flags win.
 				f.Flags = a.Flags
 				f.Copy = f.Copy && a.Copy
 				f.Create = f.Create || a.Create
 				return nil
 			}
-			if k, ok := old.(*Keep); ok && isInbox(a.Mailbox) {
+			if k, ok := old.(*Keep); ok && e.isKeepMailbox(a.Mailbox) {
 				k.Flags = a.Flags
 				return nil
 			}
@@ -254,18 +254,33 @@ func (e *exec) checkReject(a Action) error {
 	return nil
 }
 
-func isInbox(m string) bool { return strings.EqualFold(m, "INBOX") }
-
 // CanonicalMailbox spells the INBOX prefix of a mailbox name in capitals:
-// INBOX is case-insensitive (RFC 3501 §5.1), other names are not.
-func CanonicalMailbox(m string) string {
-	if len(m) >= 5 && strings.EqualFold(m[:5], "INBOX") && (len(m) == 5 || m[5] == '.' || m[5] == '/') {
+// INBOX, and INBOX followed by the hierarchy separator sep ('/' when
+// zero), are case-insensitive (RFC 3501 §5.1); other names are not.
+func CanonicalMailbox(m string, sep rune) string {
+	if sep == 0 {
+		sep = '/'
+	}
+	if len(m) >= 5 && strings.EqualFold(m[:5], "INBOX") && (len(m) == 5 || strings.HasPrefix(m[5:], string(sep))) {
 		return "INBOX" + m[5:]
 	}
 	return m
 }
 
-func sameMailbox(a, b string) bool { return CanonicalMailbox(a) == CanonicalMailbox(b) }
+// sameMailbox reports whether two mailbox names of this run name one
+// mailbox.
+func (e *exec) sameMailbox(a, b string) bool {
+	return CanonicalMailbox(a, e.in.Separator) == CanonicalMailbox(b, e.in.Separator)
+}
+
+// isKeepMailbox reports whether m is where keep stores.
+func (e *exec) isKeepMailbox(m string) bool {
+	keep := e.in.KeepMailbox
+	if keep == "" {
+		keep = "INBOX"
+	}
+	return e.sameMailbox(m, keep)
+}
 
 func (e *exec) cancelImplicitKeep() { e.implicitKeep = false }
 

@@ -67,6 +67,13 @@ type Input struct {
 	// RecipientDelimiter, when set, overrides Options.RecipientDelimiter
 	// for this run (RFC 5233 :user and :detail).
 	RecipientDelimiter string
+	// Separator is the hierarchy separator of mailbox names ('/' when
+	// zero): only "INBOX" followed by it names a folder under INBOX,
+	// whose prefix is case-insensitive like INBOX itself.
+	Separator rune
+	// KeepMailbox is where keep stores ("" means INBOX): a fileinto
+	// naming that mailbox is the same store as keep (RFC 5228 §2.10.3).
+	KeepMailbox string
 }
 
 // ParseMessage reads a message (header and body) into a Message that also

@@ -262,7 +262,7 @@ func storeBox(a Action) string {
 	case *Keep:
 		return "INBOX"
 	case *FileInto:
-		return CanonicalMailbox(a.Mailbox)
+		return canonTest(a.Mailbox)
 	}
 	return ""
 }
@@ -401,7 +401,7 @@ func testMessage(e *exec, n *node) bool {
 	if n.has("smtp") {
 		list = s.outbox
 	} else if box, ok := e.tagStr(n, "folder"); ok {
-		list = s.boxes[CanonicalMailbox(box)]
+		list = s.boxes[canonTest(box)]
 	}
 	if i < 0 || i >= len(list) {
 		return false
@@ -520,7 +520,7 @@ func evalResultExecute(e *exec, n *node) (bool, error) {
 	s := suiteOf(e)
 	ok := true
 	store := func(box string, flags []string, create bool, raw []byte) {
-		box = CanonicalMailbox(box)
+		box = canonTest(box)
 		if _, exists := s.boxes[box]; !exists && !create && box != "INBOX" {
 			s.errors = append(s.errors, fmt.Sprintf("failed to store into mailbox '%s': Mailbox doesn't exist: %s", box, box))
 			ok = false

@@ -16,12 +16,12 @@ var (
 )
 
 func (s *suite) MailboxExists(_ context.Context, name string) (bool, error) {
-	_, ok := s.boxes[CanonicalMailbox(name)]
+	_, ok := s.boxes[canonTest(name)]
 	return ok, nil
 }
 
 func metadataKey(mailbox, entry string) string {
-	return CanonicalMailbox(mailbox) + "\x00" + strings.ToLower(entry)
+	return canonTest(mailbox) + "\x00" + strings.ToLower(entry)
 }
 
 func (s *suite) Metadata(_ context.Context, mailbox, entry string) (string, bool, error) {
@@ -70,3 +70,7 @@ var extDebug = &extension{
 		run:        func(*exec, *node) error { return nil },
 	}},
 }
+
+// canonTest canonicalises a mailbox name of the test suite, whose scripts
+// use both '.' and '/' as hierarchy separators.
+func canonTest(m string) string { return CanonicalMailbox(CanonicalMailbox(m, '.'), '/') }

@@ -317,10 +317,11 @@ func runChain(ctx context.Context, chain []chainScript, in runInput) (*report, i
 			fmt.Fprintf(in.traceOut, "      ## Started executing script '%s'\n", cs.path)
 		}
 		res, err := s.Run(rctx, &sieve.Input{
-			Message:  in.msg,
-			Envelope: in.env,
-			Services: dryServices{mailboxes: in.mailboxes, ext: in.ext},
-			Flags:    flags,
+			Message:   in.msg,
+			Envelope:  in.env,
+			Services:  dryServices{mailboxes: in.mailboxes, ext: in.ext, sep: rune(in.cfg.Mail.Separator[0])},
+			Flags:     flags,
+			Separator: rune(in.cfg.Mail.Separator[0]),
 			Environment: map[string]string{
 				"domain": in.cfg.Hostname,
 				"host":   in.cfg.Hostname,
@@ -363,6 +364,7 @@ func (r *report) fail(ds ...diag) {
 type dryServices struct {
 	mailboxes []string
 	ext       *delivery.Extensions
+	sep       rune // hierarchy separator
 }
 
 var (
@@ -403,6 +405,7 @@ func sieveExtensions(cfg *config.Config) (*delivery.Extensions, error) {
 			MaxHeaderSize: int(cfg.EditHeader.MaxHeaderSize),
 		},
 		SpecialUse: cfg.Mail.SpecialUseFlags(),
+		Separator:  rune(cfg.Mail.Separator[0]),
 	}
 	var err error
 	if x.SpamTest, err = cfg.SpamTest.Sieve("spamtest"); err != nil {
@@ -423,11 +426,11 @@ func (dryServices) Now() time.Time { return time.Now() }
 
 // MailboxExists is true for INBOX and the --mailbox names (RFC 5490 §3.1).
 func (s dryServices) MailboxExists(_ context.Context, name string) (bool, error) {
-	if sieve.CanonicalMailbox(name) == "INBOX" {
+	if sieve.CanonicalMailbox(name, s.sep) == "INBOX" {
 		return true, nil
 	}
 	for _, m := range s.mailboxes {
-		if sieve.CanonicalMailbox(m) == sieve.CanonicalMailbox(name) {
+		if sieve.CanonicalMailbox(m, s.sep) == sieve.CanonicalMailbox(name, s.sep) {
 			return true, nil
 		}
 	}
