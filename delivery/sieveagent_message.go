@@ -80,14 +80,20 @@ func parseShared(r io.Reader) *sharedMessage {
 	br := bufio.NewReader(io.LimitReader(r, maxHeaderBytes))
 	var raw bytes.Buffer
 	m := &sharedMessage{bodyOff: -1}
+	mid := false // the last read ended inside a line longer than the buffer
 	for {
 		line, err := br.ReadSlice('\n')
 		if err == bufio.ErrBufferFull {
 			raw.Write(line)
+			mid = true
 			continue
 		}
 		raw.Write(line)
-		if len(bytes.TrimRight(line, "\r\n")) == 0 && len(line) > 0 && err == nil {
+		// The end of a long line is no empty line: it must not end the
+		// header and hide the fields after it.
+		blank := !mid && len(line) > 0 && len(bytes.TrimRight(line, "\r\n")) == 0
+		mid = false
+		if blank && err == nil {
 			m.bodyOff = int64(raw.Len())
 			m.hdrLen = raw.Len() - len(line)
 			break
