@@ -79,7 +79,7 @@ func parseLDAArgs(args []string) (*ldaOptions, error) {
 // runDeliver is "sluice deliver", a dovecot-lda drop-in: one message
 // from stdin (or -p), one user, the same agent as serve. Every non-zero
 // exit prints exactly one line on stderr, which Postfix copies into the
-// bounce; the exit code comes from delivery.ExitCode.
+// bounce; the exit code comes from the runtime's delivery.ReplyPolicy.
 func runDeliver(ctx context.Context, args []string, _, stderr io.Writer) int {
 	if len(args) == 1 && args[0] == childFlag {
 		return runDeliverChild(ctx, stderr) // a server's delivery child (privileges.go)
@@ -101,6 +101,14 @@ func runDeliver(ctx context.Context, args []string, _, stderr io.Writer) int {
 		// so mail waits in the queue while the administrator fixes it.
 		return fail(stderr, exitTempFail, "%s", oneLine(err.Error()))
 	}
+	if home && o.user != "" {
+		// Without a configuration every name is the invoking user, whose
+		// Maildir would take another user's mail.
+		self, err := invokingUser()
+		if local, _, _ := strings.Cut(o.user, "@"); err != nil || local != self {
+			return fail(stderr, exitTempFail, "%s: no configuration file, so sluice delivers only for the invoking user", o.user)
+		}
+	}
 	if home && !strings.Contains(who, "@") {
 		who += "@" + homeDomain
 	}
@@ -114,7 +122,12 @@ func runDeliver(ctx context.Context, args []string, _, stderr io.Writer) int {
 	}
 	rcpt, err := rt.resolver.Resolve(ctx, who)
 	if err != nil {
-		return fail(stderr, delivery.ExitCode(err), "%s: %s", who, oneLine(err.Error()))
+		return fail(stderr, rt.policy.ExitCode(err), "%s: %s", who, oneLine(err.Error()))
+	}
+	if os.Geteuid() == 0 && rcpt.UID < 0 && !home && !cfg.Server.AllowRoot {
+		// As the server does: with no uid the copy would be written by
+		// and as root. Root's own mail (uid 0) stays allowed.
+		return fail(stderr, exitTempFail, "%s: %v", who, delivery.ErrRootDelivery)
 	}
 	if err := dropPrivileges(rcpt.UID, rcpt.GID); err != nil {
 		return fail(stderr, exitTempFail, "%s: %v", who, err)
@@ -132,7 +145,7 @@ func runDeliver(ctx context.Context, args []string, _, stderr io.Writer) int {
 	// like the LMTP path.
 	spool, err := delivery.NewSpool(in, delivery.SpoolOptions{Memory: cfg.LMTP.SpoolMemory, Dir: cfg.LMTP.SpoolDir, MaxBytes: cfg.LMTP.MaxMessageSize})
 	if err != nil {
-		return fail(stderr, delivery.ExitCode(err), "%s: %s", who, oneLine(err.Error()))
+		return fail(stderr, rt.policy.ExitCode(err), "%s: %s", who, oneLine(err.Error()))
 	}
 	defer spool.Close()
 	rawHeader, hdr := readSpoolHeader(spool)
@@ -165,7 +178,7 @@ func runDeliver(ctx context.Context, args []string, _, stderr io.Writer) int {
 	case errors.As(err, &rej):
 	case err != nil:
 		log.Warn("delivery failed", "user", rcpt.User, "session", id, "err", err)
-		return fail(stderr, delivery.ExitCode(err), "%s: %s", who, oneLine(err.Error()))
+		return fail(stderr, rt.policy.ExitCode(err), "%s: %s", who, oneLine(err.Error()))
 	default:
 		log.Info("delivered", "user", rcpt.User, "session", id, "stored", len(out.Stored), "discarded", out.Discarded)
 		return exitOK

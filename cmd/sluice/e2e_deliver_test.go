@@ -129,6 +129,13 @@ func TestE2EDeliver(t *testing.T) {
 			},
 		},
 		{
+			// The earlier cases left messages: alice is over a one-message
+			// quota, which quota_temporary makes a retry, not a bounce.
+			name: "over quota, quota_temporary",
+			args: []string{"-c", cfg, "-o", "mail.quota=*:messages=1", "-o", "mail.quota_temporary=true", "-d", "alice@example.org"},
+			code: 75, stderr: "alice@example.org",
+		},
+		{
 			name: "-o overrides the mail location",
 			args: []string{"-c", cfg, "-o", "mail.location=maildir:~/Other", "-d", "alice@example.org"},
 			check: func(t *testing.T) {
@@ -179,6 +186,16 @@ func TestE2EDeliverHomeServer(t *testing.T) {
 	msgs := storedMessages(t, filepath.Join(home, "Maildir"))
 	if len(msgs) != 1 || !strings.HasPrefix(msgs[0], "Return-Path: <gopher@example.com>\nDelivered-To: <gopher@localhost>\n") {
 		t.Errorf("stored %q", msgs)
+	}
+
+	// Another user's mail must not land in the invoking user's Maildir.
+	stderr, code = ldaRun(t, sluiceBin, []string{"HOME=" + home, "USER=gopher"}, nil, "deliver", "-d", "alice")
+	if code != 75 {
+		t.Fatalf("-d alice: exit %d, want 75; stderr %q", code, stderr)
+	}
+	oneStderrLine(t, stderr, "invoking user")
+	if msgs := storedMessages(t, filepath.Join(home, "Maildir")); len(msgs) != 1 {
+		t.Errorf("-d alice stored a message: %d in the Maildir", len(msgs))
 	}
 }
 
