@@ -26,6 +26,7 @@ import (
 	"github.com/sluice-mail/sluice/internal/autoreply"
 	"github.com/sluice-mail/sluice/internal/config"
 	"github.com/sluice-mail/sluice/internal/outbound"
+	"github.com/sluice-mail/sluice/internal/userdb"
 )
 
 // Exit code of a message rejected with -e (sysexits EX_NOPERM), as
@@ -113,16 +114,14 @@ func runDeliver(ctx context.Context, args []string, _, stderr io.Writer) int {
 		who += "@" + homeDomain
 	}
 	log := ldaLogger(cfg)
-	rt, err := newRuntime(cfg, log)
+	policy := delivery.ReplyPolicy{QuotaTemporary: cfg.Mail.QuotaTemporary}
+	res, err := userdb.NewResolver(cfg.UserDB(log))
 	if err != nil {
 		return fail(stderr, exitTempFail, "%s: %s", cfg.File, oneLine(err.Error()))
 	}
-	if c, ok := any(rt).(io.Closer); ok {
-		defer c.Close()
-	}
-	rcpt, err := rt.resolver.Resolve(ctx, who)
+	rcpt, err := res.Resolve(ctx, who)
 	if err != nil {
-		return fail(stderr, rt.policy.ExitCode(err), "%s: %s", who, oneLine(err.Error()))
+		return fail(stderr, policy.ExitCode(err), "%s: %s", who, oneLine(err.Error()))
 	}
 	if os.Geteuid() == 0 && rcpt.UID < 0 && !home && !cfg.Server.AllowRoot {
 		// As the server does: with no uid the copy would be written by
@@ -131,6 +130,15 @@ func runDeliver(ctx context.Context, args []string, _, stderr io.Writer) int {
 	}
 	if err := dropPrivileges(rcpt.UID, rcpt.GID); err != nil {
 		return fail(stderr, exitTempFail, "%s: %v", who, err)
+	}
+	// The rest (state store, scripts, Maildir) is opened as the user, so
+	// that what it creates belongs to the user.
+	rt, err := buildRuntime(cfg, log, runtimeOptions{noResolver: true})
+	if err != nil {
+		return fail(stderr, exitTempFail, "%s: %s", cfg.File, oneLine(err.Error()))
+	}
+	if c, ok := any(rt).(io.Closer); ok {
+		defer c.Close()
 	}
 	in := io.Reader(os.Stdin)
 	if o.path != "" {
@@ -145,7 +153,7 @@ func runDeliver(ctx context.Context, args []string, _, stderr io.Writer) int {
 	// like the LMTP path.
 	spool, err := delivery.NewSpool(in, delivery.SpoolOptions{Memory: cfg.LMTP.SpoolMemory, Dir: cfg.LMTP.SpoolDir, MaxBytes: cfg.LMTP.MaxMessageSize})
 	if err != nil {
-		return fail(stderr, rt.policy.ExitCode(err), "%s: %s", who, oneLine(err.Error()))
+		return fail(stderr, policy.ExitCode(err), "%s: %s", who, oneLine(err.Error()))
 	}
 	defer spool.Close()
 	rawHeader, hdr := readSpoolHeader(spool)
@@ -178,7 +186,7 @@ func runDeliver(ctx context.Context, args []string, _, stderr io.Writer) int {
 	case errors.As(err, &rej):
 	case err != nil:
 		log.Warn("delivery failed", "user", rcpt.User, "session", id, "err", err)
-		return fail(stderr, rt.policy.ExitCode(err), "%s: %s", who, oneLine(err.Error()))
+		return fail(stderr, policy.ExitCode(err), "%s: %s", who, oneLine(err.Error()))
 	default:
 		log.Info("delivered", "user", rcpt.User, "session", id, "stored", len(out.Stored), "discarded", out.Discarded)
 		return exitOK

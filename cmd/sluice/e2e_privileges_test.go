@@ -396,3 +396,37 @@ func TestE2EPrivilegesRefuseRoot(t *testing.T) {
 		}
 	})
 }
+
+// TestE2EPrivilegesPrivateUserFile: a passwd-file only root can read (as
+// Dovecot's usually is) does not stop deliveries run as the user: the
+// server resolves the recipient, the user's process does not read it.
+func TestE2EPrivilegesPrivateUserFile(t *testing.T) {
+	needRoot(t)
+	dir := openTempDir(t)
+	u := addAccount(t, dir, "p")
+	users := filepath.Join(dir, "users")
+	line := fmt.Sprintf("%s@example.org:{PLAIN}x:%d:%d::%s::\n", u.name, u.uid, u.gid, u.home)
+	if err := os.WriteFile(users, []byte(line), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := fmt.Sprintf(`hostname = %q
+[lmtp]
+listen = [%q]
+timeout = "30s"
+[users]
+source = "passwd-file"
+file = %q
+domains = ["example.org"]
+[mail]
+location = "maildir:~/Maildir"
+[state]
+file = %q
+`, e2eHost, "unix:"+filepath.Join(dir, "run", "lmtp"), users, filepath.Join(dir, "state", "state.db"))
+	s := startServerText(t, dir, cfg)
+	if codes := sendTo(t, s, "private", u.name+"@example.org"); codes[0] != 250 {
+		t.Fatalf("reply %d, want 250", codes[0])
+	}
+	if got := messagesIn(t, filepath.Join(u.home, "Maildir"), u.uid, u.gid); len(got) != 1 {
+		t.Errorf("%d messages, want 1", len(got))
+	}
+}

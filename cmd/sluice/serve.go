@@ -272,7 +272,7 @@ func newRuntime(cfg *config.Config, log *slog.Logger) (*runtimeState, error) {
 // opened from [state] when st is not nil (a delivery child's, which asks
 // the server; see privileges.go). The runtime does not close it.
 func newRuntimeWithState(cfg *config.Config, log *slog.Logger, st state.Store) (*runtimeState, error) {
-	return buildRuntime(cfg, log, runtimeOptions{state: st})
+	return buildRuntime(cfg, log, runtimeOptions{state: st, noResolver: true})
 }
 
 // runtimeOptions are what a runtime takes besides the configuration.
@@ -285,14 +285,22 @@ type runtimeOptions struct {
 	// server is set for the long-running LMTP server: Maildirs kept open
 	// prepare their next delivery's file.
 	server bool
+	// noResolver is set where the recipient is already resolved (a
+	// delivery child, sluice deliver after dropping privileges): the user
+	// database may be closed to the user the process now runs as.
+	noResolver bool
 }
 
 // buildRuntime is newRuntime with options.
 func buildRuntime(cfg *config.Config, log *slog.Logger, o runtimeOptions) (_ *runtimeState, err error) {
 	st := o.state
-	res, err := userdb.NewResolver(cfg.UserDB(log))
-	if err != nil {
-		return nil, err
+	var res delivery.Resolver // nil with noResolver
+	if !o.noResolver {
+		dir, err := userdb.NewResolver(cfg.UserDB(log))
+		if err != nil {
+			return nil, err
+		}
+		res = dir
 	}
 	rt := &runtimeState{cfg: cfg, resolver: res, policy: delivery.ReplyPolicy{QuotaTemporary: cfg.Mail.QuotaTemporary}}
 	defer func() {
@@ -331,7 +339,7 @@ func buildRuntime(cfg *config.Config, log *slog.Logger, o runtimeOptions) (_ *ru
 	if err := layout.Validate(); err != nil {
 		return nil, fmt.Errorf("[sieve]: %w", err)
 	}
-	cache := delivery.NewScriptCache(sieveOptions(cfg), scripts.CacheOptions{MaxScriptSize: cfg.Sieve.MaxScriptSize, Logger: log})
+	cache := delivery.NewScriptCache(sieveOptions(cfg), scripts.CacheOptions{MaxScriptSize: cfg.Sieve.MaxScriptSize, Logger: log, NoWatch: !o.server})
 	rt.closers = append(rt.closers, cache)
 
 	var sender outbound.Sender = &outbound.SMTPSender{Addr: cfg.Outbound.Relay, HeloName: cfg.Hostname, Timeout: cfg.Outbound.Timeout}
