@@ -10,6 +10,7 @@ import (
 	"net/mail"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -282,7 +283,7 @@ type placedAction struct {
 }
 
 // runChain compiles and runs each script in turn, as delivery does: the
-// next script runs only while the implicit keep is in force, and takes
+// next script runs only after a keep (implicit or explicit), and takes
 // over its flags (RFC 5232 §3). A compile or run-time error stops the
 // chain and falls back to keeping the message (RFC 5228 §2.10.6).
 func runChain(ctx context.Context, chain []chainScript, in runInput) (*report, int) {
@@ -343,13 +344,21 @@ func runChain(ctx context.Context, chain []chainScript, in runInput) (*report, i
 			rep.actions = append(rep.actions, placedAction{Action: a, script: ld.pathOf(a.Position().Script)})
 		}
 		rep.implicitKeep, rep.keepFlags = res.ImplicitKeep, res.ImplicitKeepFlags
-		if !res.ImplicitKeep {
+		// As delivery does: the next script runs after a keep, implicit
+		// or explicit, on the message as this one left it.
+		if !res.ImplicitKeep && !slices.ContainsFunc(res.Actions, isKeep) {
 			break
 		}
 		flags = res.ImplicitKeepFlags
+		if in.msg, err = res.NextMessage(in.msg); err != nil {
+			rep.fail(diag{Script: cs.path, Message: err.Error()})
+			return rep, exitScriptError
+		}
 	}
 	return rep, exitScriptOK
 }
+
+func isKeep(a sieve.Action) bool { _, ok := a.(*sieve.Keep); return ok }
 
 // fail records errors and falls back to keeping the message alone.
 func (r *report) fail(ds ...diag) {

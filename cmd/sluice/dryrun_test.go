@@ -137,3 +137,23 @@ func TestDryRunUserChain(t *testing.T) {
 		t.Errorf("exit %d, out %s, err %s", code, out, errOut)
 	}
 }
+
+// TestDryRunChainAfterEdit checks that -u follows the chain as delivery
+// does: after an explicit keep the next script runs, on the message as
+// the previous one edited it.
+func TestDryRunChainAfterEdit(t *testing.T) {
+	cfg, home := userFixture(t)
+	before := filepath.Join(filepath.Dir(cfg), "before.sieve")
+	writeFile(t, before, "require \"editheader\";\naddheader \"X-Tag\" \"yes\";\nkeep;\n")
+	writeFile(t, filepath.Join(home, ".dovecot.sieve"), "require \"fileinto\";\nif header :is \"X-Tag\" \"yes\" { fileinto \"Tagged\"; } else { fileinto \"Untagged\"; }\n")
+	msg := filepath.Join(scriptDir, "message.eml")
+	text, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, cfg, string(text)+"[sieve]\nbefore = [\""+before+"\"]\n")
+	out, errOut, code := runCLI(t, "test", "-c", cfg, "-u", "alice@example.org", msg)
+	if code != 0 || !strings.Contains(out, "Tagged") || strings.Contains(out, "Untagged") {
+		t.Errorf("exit %d, out %s, err %s", code, out, errOut)
+	}
+}
