@@ -44,7 +44,7 @@ func (r *sieveRun) redirect(ctx context.Context, a *sieve.Redirect, res *sieve.R
 			r.note("%s refused: %s%s", what, why, posLabel(a.Pos))
 			return nil // the implicit keep is still there
 		}
-		return r.store(ctx, r.storedVersion(res, a), "INBOX", StoreOptions{}, fmt.Sprintf("keep (%s refused: %s)", what, why), a.Pos)
+		return r.keep(ctx, r.storedVersion(res, a), nil, fmt.Sprintf("keep (%s refused: %s)", what, why), a.Pos)
 	}
 	r.redirects++
 	if max := r.a.opts.MaxRedirects; max > 0 && r.redirects > max {
