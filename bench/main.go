@@ -208,7 +208,7 @@ func (b *bench) run(ctx context.Context, scs []scenario) (*report, error) {
 		}
 	}
 	b.rawBase = base
-	if err := b.sampleRaw(ctx); err != nil {
+	if err := b.sampleRaw(ctx, rawWriters...); err != nil {
 		return nil, err
 	}
 	r := &runner{log: b.log, messages: b.opts.Messages}
@@ -248,15 +248,16 @@ func (b *bench) sluice(ctx context.Context, base string, acct account) (*sluice,
 // measured with.
 var rawWriters = []int{1, 8}
 
-// sampleRaw measures the raw durable-write rate once serially and once
-// with 8 writers. It runs before the scenarios and after every round of a
-// scenario that is compared with it, so the reported medians are sampled
-// over the same time as the servers: on a shared machine the rate moves.
-func (b *bench) sampleRaw(ctx context.Context) error {
+// sampleRaw measures the raw durable-write rate with each of the given
+// writer counts. It runs for all of them before the scenarios, and after
+// every round of a scenario for the count that scenario is compared with,
+// so the reported medians are sampled over the same time as the servers:
+// on a shared machine the rate moves.
+func (b *bench) sampleRaw(ctx context.Context, writerCounts ...int) error {
 	if b.rawSamples == nil {
 		b.rawSamples = make(map[int][]float64)
 	}
-	for _, writers := range rawWriters {
+	for _, writers := range writerCounts {
 		syscall.Sync() // as before each server run
 		res, err := rawDurableRate(ctx, b.rawBase, writers, b.opts.RawOps)
 		if err != nil {
@@ -332,8 +333,10 @@ func (b *bench) runScenario(ctx context.Context, r *runner, sc scenario, servers
 				"peak_rss_mib", res.Mem.TreePeak>>20)
 			sums[i].Rounds = append(sums[i].Rounds, res)
 		}
-		if sc.RawWriters > 0 && ctx.Err() == nil {
-			if err := b.sampleRaw(ctx); err != nil {
+		// The raw writes settle like a server run (-settle), so that the
+		// rate the servers are compared with is measured as they are.
+		if sc.RawWriters > 0 && b.settle(ctx) == nil {
+			if err := b.sampleRaw(ctx, sc.RawWriters); err != nil {
 				b.log.Error("raw durable-write rate", "err", err)
 			}
 		}

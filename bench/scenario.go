@@ -106,7 +106,7 @@ func (r *runner) runOnce(ctx context.Context, srv server, sc scenario) (runResul
 	if err := h.reset(script); err != nil {
 		return runResult{}, err
 	}
-	// Deleting the last run's Maildirs leaves dirty metadata (and, on a
+	// Moving the last run's Maildirs aside leaves dirty metadata (and, on a
 	// filesystem mounted with discard, block discards) for the journal to
 	// commit: flush it now, or the next fsyncs, whichever server makes
 	// them, pay for it.

@@ -17,7 +17,8 @@ var trashSeq atomic.Int64
 // filesystem, instead of deleting it; the trash goes with the work
 // directory at the end. Deleting thousands of files between runs would
 // tax the next run: ext4 without a journal does not reuse an inode
-// within 30 s of its deletion, and every file created meanwhile pays for
+// within 60 s of its deletion (300 s while its inode table block is
+// dirty), and every file created meanwhile pays for
 // a search past the recently freed ones.
 func setAside(trash, path string) error {
 	if err := os.MkdirAll(trash, 0o755); err != nil {
