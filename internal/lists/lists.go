@@ -137,6 +137,7 @@ type fileSig struct {
 	mtime time.Time
 	size  int64
 	ino   uint64
+	ctime int64 // ns; cannot be set by users, so it catches touch -d
 }
 
 // entries returns the list's entries, reading the file again when it
@@ -153,7 +154,7 @@ func (l *fileList) entries() (map[string]struct{}, error) {
 	}
 	sig := fileSig{mtime: fi.ModTime(), size: fi.Size()}
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		sig.ino = uint64(st.Ino)
+		sig.ino, sig.ctime = uint64(st.Ino), st.Ctim.Nano()
 	}
 	if l.set != nil && sig == l.sig {
 		return l.set, nil

@@ -12,7 +12,7 @@ import (
 const checkInterval = time.Second
 
 // fileCache holds the parsed contents of a file and parses it again when
-// its mtime, size or inode changes. The file is stat'ed at most once per
+// its mtime, size, inode or ctime changes. The file is stat'ed at most once per
 // checkInterval, at lookup time; it is safe for concurrent use.
 type fileCache[T any] struct {
 	path  string
@@ -30,6 +30,7 @@ type fileSig struct {
 	mtime time.Time
 	size  int64
 	ino   uint64
+	ctime int64 // ns; cannot be set by users, so it catches touch -d
 }
 
 func newFileCache[T any](path string, parse func([]byte) (T, error)) *fileCache[T] {
@@ -55,7 +56,7 @@ func (c *fileCache[T]) get() (T, error) {
 	}
 	sig := fileSig{mtime: fi.ModTime(), size: fi.Size()}
 	if st, isUnix := fi.Sys().(*syscall.Stat_t); isUnix {
-		sig.ino = uint64(st.Ino)
+		sig.ino, sig.ctime = uint64(st.Ino), st.Ctim.Nano()
 	}
 	if c.ok && sig == c.sig {
 		return c.val, nil
