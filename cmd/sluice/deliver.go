@@ -440,6 +440,5 @@ func sendRejection(ctx context.Context, rawHeader []byte, sender, rcpt, reason s
 	if err != nil {
 		return err
 	}
-	var s outbound.Sender = &outbound.SendmailSender{}
-	return s.Send(ctx, outbound.Envelope{From: out.MailFrom, To: out.RcptTo}, bytes.NewReader(out.Data))
+	return outboundSender(cfg).Send(ctx, outbound.Envelope{From: out.MailFrom, To: out.RcptTo}, bytes.NewReader(out.Data))
 }

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/sluice-mail/sluice/internal/smtpsink"
 )
 
 // The deliver tests run the binary as an MTA would: message on stdin,
@@ -301,4 +303,30 @@ func TestE2EDeliverReject(t *testing.T) {
 		t.Fatalf("exit %d, want 77; stderr %q", code, stderr)
 	}
 	oneStderrLine(t, stderr, "No thanks.")
+}
+
+// TestE2EDeliverRejectNotice: without -e, the rejection notice goes to
+// the sender through the configured [outbound] relay, as everything
+// sluice sends does.
+func TestE2EDeliverRejectNotice(t *testing.T) {
+	needBinary(t)
+	cfg, home := userFixture(t)
+	sink := smtpsink.Start(t)
+	text, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, cfg, string(text)+"[outbound]\nrelay = \""+sink.Addr()+"\"\n")
+	writeFile(t, filepath.Join(home, ".dovecot.sieve"), "require \"reject\";\nreject \"No thanks.\";\n")
+	stderr, code := ldaRun(t, sluiceBin, nil, nil, "deliver", "-c", cfg, "-d", "alice@example.org", "-f", "gopher@example.com")
+	if code != 0 {
+		t.Fatalf("exit %d, want 0; stderr %q", code, stderr)
+	}
+	got, ok := sink.WaitFor(1, waitLimit)
+	if !ok {
+		t.Fatal("the relay got no rejection notice")
+	}
+	if m := got[0]; len(m.To) != 1 || m.To[0] != "gopher@example.com" || !strings.Contains(string(m.Data), "No thanks.") {
+		t.Errorf("notice %q -> %v:\n%s", m.From, m.To, m.Data)
+	}
 }

@@ -342,10 +342,7 @@ func buildRuntime(cfg *config.Config, log *slog.Logger, o runtimeOptions) (_ *ru
 	cache := delivery.NewScriptCache(sieveOptions(cfg), scripts.CacheOptions{MaxScriptSize: cfg.Sieve.MaxScriptSize, Logger: log, NoWatch: !o.server})
 	rt.closers = append(rt.closers, cache)
 
-	var sender outbound.Sender = &outbound.SMTPSender{Addr: cfg.Outbound.Relay, HeloName: cfg.Hostname, Timeout: cfg.Outbound.Timeout}
-	if cfg.Outbound.Sendmail != "" {
-		sender = &outbound.SendmailSender{Path: cfg.Outbound.Sendmail, Timeout: cfg.Outbound.Timeout}
-	}
+	sender := outboundSender(cfg)
 	var srs *outbound.SRS
 	if cfg.Redirect.SRSDomain != "" {
 		srs = &outbound.SRS{Domain: cfg.Redirect.SRSDomain, Secrets: []string{cfg.Redirect.SRSSecret}}
@@ -512,4 +509,13 @@ type agentFunc func(ctx context.Context, d *delivery.Delivery) (delivery.Outcome
 
 func (f agentFunc) Deliver(ctx context.Context, d *delivery.Delivery) (delivery.Outcome, error) {
 	return f(ctx, d)
+}
+
+// outboundSender is how mail sluice writes leaves ([outbound]): the
+// sendmail program when one is set, else SMTP to the relay.
+func outboundSender(cfg *config.Config) outbound.Sender {
+	if cfg.Outbound.Sendmail != "" {
+		return &outbound.SendmailSender{Path: cfg.Outbound.Sendmail, Timeout: cfg.Outbound.Timeout}
+	}
+	return &outbound.SMTPSender{Addr: cfg.Outbound.Relay, HeloName: cfg.Hostname, Timeout: cfg.Outbound.Timeout}
 }
