@@ -56,6 +56,7 @@ type MaildirStore struct {
 
 	mu      sync.Mutex
 	cleaned map[string]time.Time // mail root -> last tmp/ cleaning
+	pruneAt int                  // size of cleaned that starts the next pruning
 	now     func() time.Time     // default time.Now; for tests
 	mds     mdCache
 }
@@ -158,14 +159,17 @@ func (s *MaildirStore) cleanTmp(ctx context.Context, md *maildir.Maildir, rcpt u
 		return
 	}
 	s.cleaned[root] = t
-	if len(s.cleaned) > 1024 {
+	if len(s.cleaned) > max(s.pruneAt, 1024) {
 		// Forget roots whose interval is over, so the map stays as small
-		// as the set of users who received mail in the last hour.
+		// as the set of users who received mail in the last hour. The
+		// next pass waits until the map doubles, so that a busy hour
+		// does not scan it at every delivery.
 		for r, last := range s.cleaned {
 			if t.Sub(last) >= tmpCleanInterval {
 				delete(s.cleaned, r)
 			}
 		}
+		s.pruneAt = 2 * len(s.cleaned)
 	}
 	s.mu.Unlock()
 
