@@ -163,10 +163,14 @@ func (a *ChildAgent) deliverChild(ctx context.Context, d *Delivery) (Outcome, er
 	switch {
 	case ctx.Err() != nil:
 		return Outcome{}, fail("stopped (%v) after %s", context.Cause(ctx), cmd.ProcessState)
-	case res != nil && res.Err != nil:
-		return Outcome{Actions: res.Actions}, res.Err.err(user)
 	case res != nil:
-		return Outcome{Stored: res.Stored, Discarded: res.Discarded, Reject: res.Reject, Actions: res.Actions}, nil
+		// As the in-process agent: what was stored is reported with the
+		// error too, for the log line.
+		out := Outcome{Stored: res.Stored, Discarded: res.Discarded, Reject: res.Reject, Actions: res.Actions}
+		if res.Err != nil {
+			return out, res.Err.err(user)
+		}
+		return out, nil
 	}
 	// No outcome: judge by the exit status, as an MTA judges dovecot-lda.
 	why := oneLineTail(stderr.String())
