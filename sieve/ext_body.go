@@ -1,6 +1,7 @@
 package sieve
 
 import (
+	"bytes"
 	"io"
 	"strings"
 
@@ -117,18 +118,19 @@ func (e *exec) bodyMessage() (*message.Message, error) {
 	if err != nil {
 		return nil, err
 	}
-	var b strings.Builder
+	// The MIME fields, then the body read straight after them: one
+	// buffer, not a copy of a body of up to maxBodyBytes.
+	buf := bytes.NewBuffer(nil)
 	for _, h := range []string{"Content-Type", "Content-Transfer-Encoding"} {
 		for _, v := range e.msg.Header(h) {
-			b.WriteString(h + ": " + v + "\r\n")
+			buf.WriteString(h + ": " + v + "\r\n")
 		}
 	}
-	b.WriteString("\r\n")
-	body, err := io.ReadAll(io.LimitReader(r, maxBodyBytes))
-	if err != nil {
+	buf.WriteString("\r\n")
+	if _, err := buf.ReadFrom(io.LimitReader(r, maxBodyBytes)); err != nil {
 		return nil, err
 	}
-	m, err := message.ParseBytes(append([]byte(b.String()), body...), message.Limits{})
+	m, err := message.ParseBytes(buf.Bytes(), message.Limits{})
 	if err != nil {
 		return nil, err
 	}
