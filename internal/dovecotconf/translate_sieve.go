@@ -293,6 +293,18 @@ func (t *translator) vacation() {
 			t.out.set("vacation", "return_path", tomlString("null"), s)
 		}
 	}
+	for _, k := range []string{"default_subject", "default_subject_template"} {
+		if s, ok := t.get("sieve_vacation_" + k); ok {
+			t.out.set("vacation", k, tomlString(s.Value), s)
+		}
+	}
+	if s, ok := t.get("sieve_vacation_to_header_ignore_envelope"); ok {
+		if b, err := boolValue(s.Value); err == nil {
+			t.out.set("vacation", "to_header_ignore_envelope", strconv.FormatBool(b), s)
+		} else {
+			t.out.skip(s, "%v", err)
+		}
+	}
 	if s, ok := t.get("sieve_vacation_dont_check_recipient"); ok {
 		if b, _ := boolValue(s.Value); b {
 			t.out.pending("vacation", "check_recipient", "false", s, "not a sluice setting yet (sluice always checks that the user is a recipient, RFC 5230 §4.5)")

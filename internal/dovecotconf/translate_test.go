@@ -95,6 +95,11 @@ func TestTranslate(t *testing.T) {
 			skipped: []string{"sieve_pipe_bin_dir"},
 		},
 		{
+			name: "vacation subject settings",
+			conf: "mail_plugins = sieve\nplugin {\n sieve_vacation_default_subject = Away\n sieve_vacation_default_subject_template = Auto: %$\n sieve_vacation_to_header_ignore_envelope = yes\n}\n",
+			want: []string{`default_subject = "Away"`, `default_subject_template = "Auto: %$"`, `to_header_ignore_envelope = true`},
+		},
+		{
 			name: "sendmail when no submission host",
 			conf: "mail_plugins = sieve\nsendmail_path = /usr/sbin/sendmail -i\n",
 			want: []string{`sendmail = "/usr/sbin/sendmail -i"`},
