@@ -98,7 +98,6 @@ import (
 type SieveAgent struct {
 	opts    SieveOptions
 	limiter *userLimiter
-	msgs    messageCache
 	log     *slog.Logger
 }
 

@@ -30,48 +30,16 @@ type sharedMessage struct {
 	whole bool
 }
 
-// messageCache maps the spools of the last few transactions to their
-// sharedMessage. Holding the *Spool keeps its address from being reused
-// while it is a key. The recipients of a transaction are delivered
-// concurrently: the first to ask parses the header, the others wait for
-// it instead of parsing it again.
-type messageCache struct {
-	mu      sync.Mutex
-	entries []*msgEntry
-}
-
-type msgEntry struct {
-	sp   *Spool
-	once sync.Once
-	m    *sharedMessage
-}
-
-const messageCacheSize = 8
-
-func (c *messageCache) get(sp *Spool) *sharedMessage {
-	c.mu.Lock()
-	var e *msgEntry
-	for _, x := range c.entries {
-		if x.sp == sp {
-			e = x
-			break
-		}
-	}
-	if e == nil {
-		e = &msgEntry{sp: sp}
-		if len(c.entries) >= messageCacheSize {
-			copy(c.entries, c.entries[1:])
-			c.entries = c.entries[:len(c.entries)-1]
-		}
-		c.entries = append(c.entries, e)
-	}
-	c.mu.Unlock()
-	e.once.Do(func() {
+// sharedOf returns the sharedMessage of sp, parsing it at the first call:
+// the recipients of a transaction, delivered concurrently, share the
+// spool, and the first to ask parses the header while the others wait.
+func sharedOf(sp *Spool) *sharedMessage {
+	sp.sieve.once.Do(func() {
 		m := parseShared(sp.Reader())
 		m.whole = m.bodyOff >= 0 || int64(len(m.raw)) == sp.Size()
-		e.m = m
+		sp.sieve.m = m
 	})
-	return e.m
+	return sp.sieve.m
 }
 
 // parseShared reads the header block of a spooled message (at most
@@ -161,8 +129,8 @@ func (m *sieveMessage) RawHeader() []byte {
 	return m.rawHdr
 }
 
-func newSieveMessage(c *messageCache, d *Delivery) *sieveMessage {
-	m := &sieveMessage{d: d, shared: c.get(d.Message.spool), own: emptySieveMessage{}}
+func newSieveMessage(d *Delivery) *sieveMessage {
+	m := &sieveMessage{d: d, shared: sharedOf(d.Message.spool), own: emptySieveMessage{}}
 	if d.Message.prefix != "" {
 		if p, err := sieve.ParseMessage(strings.NewReader(d.Message.prefix + "\n")); err == nil {
 			m.own = p

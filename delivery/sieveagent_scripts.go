@@ -85,7 +85,7 @@ func newSieveRun(a *SieveAgent, d *Delivery) *sieveRun {
 		log: a.log.With(slog.String("session", d.SessionID),
 			slog.String("rcpt", d.Recipient.Address), slog.String("user", d.Recipient.User)),
 	}
-	r.msg = newSieveMessage(&a.msgs, d)
+	r.msg = newSieveMessage(d)
 	r.next = r.msg
 	r.id = deliveryID(d, r.msg.shared.raw)
 	return r

@@ -33,6 +33,13 @@ type Spool struct {
 	mem  []byte
 	file *os.File
 	size int64 // bytes in file
+
+	// sieve is what the Sieve agent parsed of the message, once for all
+	// recipients (see sharedOf).
+	sieve struct {
+		once sync.Once
+		m    *sharedMessage
+	}
 }
 
 // bufPool holds read buffers for NewSpool.
