@@ -65,24 +65,11 @@ var _ Store = (*MaildirStore)(nil)
 
 // Store delivers msg into mailbox of rcpt's Maildir.
 func (s *MaildirStore) Store(ctx context.Context, rcpt userdb.Recipient, mailbox string, opts StoreOptions, msg io.Reader) (Stored, error) {
-	if rcpt.MailRoot == "" {
-		return Stored{}, &StorageError{Mailbox: mailbox, Err: fmt.Errorf("user %q has no mail root", rcpt.User)}
-	}
-	o := s.Options
-	switch strings.ToLower(rcpt.MailLayout) {
-	case "", "maildir++":
-		o.Layout = maildir.LayoutMaildirPP
-	case "fs":
-		o.Layout = maildir.LayoutFS
-	default:
-		return Stored{}, &StorageError{Mailbox: mailbox, Err: fmt.Errorf("unknown mail layout %q", rcpt.MailLayout)}
-	}
-	md, closeMD, err := s.open(rcpt.MailRoot, o)
+	md, closeMD, err := s.openFor(ctx, rcpt, s.Options.Quota)
 	if err != nil {
 		return Stored{}, maildirError(mailbox, err)
 	}
 	defer closeMD()
-	s.cleanTmp(ctx, md, rcpt)
 	d, err := md.Deliver(ctx, mailbox, msg, maildir.DeliverOptions{
 		Flags: opts.Flags, Create: opts.Create, Subscribe: opts.Subscribe,
 	})
@@ -90,6 +77,39 @@ func (s *MaildirStore) Store(ctx context.Context, rcpt userdb.Recipient, mailbox
 		return Stored{}, maildirError(mailbox, err)
 	}
 	return Stored{Mailbox: d.Mailbox, Path: d.Path, Size: d.Size}, nil
+}
+
+// openFor opens rcpt's Maildir with its layout and quota (the user's
+// quota_rule, else quota) and cleans its tmp/ now and then.
+func (s *MaildirStore) openFor(ctx context.Context, rcpt userdb.Recipient, quota maildir.Quota) (*maildir.Maildir, func(), error) {
+	if rcpt.MailRoot == "" {
+		return nil, nil, fmt.Errorf("user %q has no mail root", rcpt.User)
+	}
+	o := s.Options
+	o.Quota = quota
+	switch strings.ToLower(rcpt.MailLayout) {
+	case "", "maildir++":
+		o.Layout = maildir.LayoutMaildirPP
+	case "fs":
+		o.Layout = maildir.LayoutFS
+	default:
+		return nil, nil, fmt.Errorf("unknown mail layout %q", rcpt.MailLayout)
+	}
+	if rule, ok := rcpt.Extra["quota_rule"]; ok {
+		if q, err := ParseQuotaRule(rule); err != nil {
+			if log := s.Options.Logger; log != nil {
+				log.Warn("ignoring the user's invalid quota_rule", "user", rcpt.User, "rule", rule, "error", err)
+			}
+		} else {
+			o.Quota = q
+		}
+	}
+	md, closeMD, err := s.open(rcpt.MailRoot, o)
+	if err != nil {
+		return nil, nil, err
+	}
+	s.cleanTmp(ctx, md, rcpt)
+	return md, closeMD, nil
 }
 
 // open returns the Maildir at root with o's layout and quota, kept open

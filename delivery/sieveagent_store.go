@@ -221,33 +221,6 @@ func (r *sieveRun) maildir(ctx context.Context) (*maildir.Maildir, error) {
 	if r.md != nil || r.mdErr != nil {
 		return r.md, r.mdErr
 	}
-	rc := r.d.Recipient
-	store := r.a.opts.Store
-	o := store.Options
-	o.Quota = r.a.opts.Quota
-	switch {
-	case rc.MailRoot == "":
-		r.mdErr = fmt.Errorf("user %q has no mail root", rc.User)
-		return nil, r.mdErr
-	case strings.EqualFold(rc.MailLayout, "fs"):
-		o.Layout = maildir.LayoutFS
-	case rc.MailLayout == "" || strings.EqualFold(rc.MailLayout, "maildir++"):
-		o.Layout = maildir.LayoutMaildirPP
-	default:
-		r.mdErr = fmt.Errorf("unknown mail layout %q", rc.MailLayout)
-		return nil, r.mdErr
-	}
-	if rule, ok := rc.Extra["quota_rule"]; ok {
-		q, err := ParseQuotaRule(rule)
-		if err != nil {
-			r.log.Warn("sieve: ignoring the user's invalid quota_rule", "rule", rule, "error", err)
-		} else {
-			o.Quota = q
-		}
-	}
-	r.md, r.mdClose, r.mdErr = store.open(rc.MailRoot, o)
-	if r.mdErr == nil {
-		store.cleanTmp(ctx, r.md, rc)
-	}
+	r.md, r.mdClose, r.mdErr = r.a.opts.Store.openFor(ctx, r.d.Recipient, r.a.opts.Quota)
 	return r.md, r.mdErr
 }
