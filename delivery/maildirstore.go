@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -122,42 +120,14 @@ func (s *MaildirStore) open(root string, o maildir.Options) (*maildir.Maildir, f
 // openFresh opens the Maildir at root, through WrapFS when it is set. The
 // returned function closes it.
 func (s *MaildirStore) openFresh(root string, o maildir.Options) (*maildir.Maildir, func(), error) {
-	if s.WrapFS == nil {
-		md, err := maildir.Open(root, o)
-		if err != nil {
-			return nil, nil, err
-		}
-		return md, func() { md.Close() }, nil
+	if s.WrapFS != nil {
+		o.WrapFS = func(f maildir.FS) maildir.FS { return s.WrapFS(root, f) }
 	}
-	if !filepath.IsAbs(root) {
-		return nil, nil, fmt.Errorf("maildir: root %q is not an absolute path", root)
-	}
-	mode := o.DirMode
-	if mode == 0 {
-		mode = 0o700
-	}
-	_, statErr := os.Stat(root)
-	if err := os.MkdirAll(root, mode); err != nil {
-		return nil, nil, fmt.Errorf("maildir: create root: %w", err)
-	}
-	if errors.Is(statErr, fs.ErrNotExist) {
-		// As maildir.Open does: a new root's entry must survive a crash.
-		if d, err := os.Open(filepath.Dir(root)); err == nil {
-			_ = d.Sync()
-			_ = d.Close()
-		}
-	}
-	r, err := os.OpenRoot(root)
-	if err != nil {
-		return nil, nil, fmt.Errorf("maildir: open root: %w", err)
-	}
-	o.FS = s.WrapFS(root, maildir.NewRootFS(r))
 	md, err := maildir.Open(root, o)
 	if err != nil {
-		r.Close()
 		return nil, nil, err
 	}
-	return md, func() { md.Close(); r.Close() }, nil
+	return md, func() { md.Close() }, nil
 }
 
 // cleanTmp runs maildir.CleanTmp on md when its root was not cleaned by

@@ -59,6 +59,10 @@ type Options struct {
 	// [os.Root] opened on the mail root. With an FS, Open does not create
 	// the root itself: the FS must already be rooted at it.
 	FS FS
+	// WrapFS, when set and FS is not, wraps the default FS once it is
+	// rooted: instrumentation and fault injection over the real
+	// filesystem, with Open still creating the root.
+	WrapFS func(FS) FS
 	// Quota is enforced when non-zero, see [Maildir.Deliver].
 	Quota Quota
 	// Logger receives warnings about problems that do not fail a delivery
@@ -148,6 +152,9 @@ func Open(root string, opts Options) (*Maildir, error) {
 			return nil, fmt.Errorf("maildir: open root: %w", err)
 		}
 		m.fs, m.closer = NewRootFS(r), r
+		if opts.WrapFS != nil {
+			m.fs = opts.WrapFS(m.fs)
+		}
 	}
 	if err := m.ensureSubdirs("."); err != nil {
 		m.Close()
