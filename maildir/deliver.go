@@ -180,23 +180,22 @@ func (m *Maildir) writeUnnamed(ctx context.Context, tfs TempFS, p mailboxPath, u
 	}
 	if errors.Is(err, ErrTempUnsupported) || errors.Is(err, syscall.EXDEV) {
 		// Created but cannot be named (no /proc, no capability), or made
-		// on another filesystem than the folder's: copy it.
+		// on another filesystem than the folder's: write it again the
+		// classic way, from the start of what was written.
 		if !errors.Is(err, syscall.EXDEV) {
 			m.noTemp.Store(true)
 		}
-		if err := m.placeCopy(f, path.Join(tmpdir, uniq), final); err != nil {
-			return Delivered{}, err
+		rs, ok := f.(io.ReadSeeker)
+		if !ok {
+			return Delivered{}, fmt.Errorf("maildir: link into %s: %w", dir, err)
 		}
-	} else if err != nil {
-		return Delivered{}, fmt.Errorf("maildir: link into %s: %w", dir, err)
+		if _, err := rs.Seek(0, io.SeekStart); err != nil {
+			return Delivered{}, fmt.Errorf("maildir: reread in %s: %w", tmpdir, err)
+		}
+		return m.writeTmp(ctx, p, uniq, rs, letters, q)
 	}
-	if d == nil { // copied and renamed
-		open = false
-		if err := f.Close(); err != nil {
-			m.unplace(final)
-			return Delivered{}, fmt.Errorf("maildir: close %s: %w", final, err)
-		}
-		return m.commit(p, dir, nil, final, size)
+	if err != nil {
+		return Delivered{}, fmt.Errorf("maildir: link into %s: %w", dir, err)
 	}
 	defer d.Close()
 	// The link raised the file's link count: on ext4 without a journal
@@ -233,36 +232,6 @@ func (m *Maildir) openRepairing(p mailboxPath, open func() (File, error)) (File,
 		}
 	}
 	return f, err
-}
-
-// placeCopy copies the unnamed file f to tmp and renames that to final,
-// for a system where unnamed files can be created but not linked.
-func (m *Maildir) placeCopy(f File, tmp, final string) error {
-	rs, ok := f.(io.ReadSeeker)
-	if !ok {
-		return fmt.Errorf("maildir: copy to %s: %w", tmp, ErrTempUnsupported)
-	}
-	if _, err := rs.Seek(0, io.SeekStart); err != nil {
-		return fmt.Errorf("maildir: copy to %s: %w", tmp, err)
-	}
-	t, err := m.fs.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, m.opts.FileMode)
-	if err != nil {
-		return fmt.Errorf("maildir: create %s: %w", tmp, err)
-	}
-	_, err = io.Copy(t, rs)
-	if err == nil {
-		err = t.Sync()
-	}
-	if cerr := t.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		if err = m.fs.Rename(tmp, final); err == nil {
-			return nil
-		}
-	}
-	m.removeTmp(tmp)
-	return fmt.Errorf("maildir: copy to %s: %w", final, err)
 }
 
 // writeTmp is the classic Maildir delivery protocol: tmp/, fsync,
