@@ -124,11 +124,10 @@ type SieveOptions struct {
 	Scripts *scripts.Cache[*sieve.Script]
 	// Store opens the recipients' Maildirs (and cleans their tmp/); its
 	// Options apply to every recipient, but Layout is taken from the
-	// recipient and Quota from its quota_rule extra field, else from Quota
-	// below. nil means a MaildirStore with default options.
+	// recipient and Quota from its quota_rule extra field, else from
+	// Options.Quota (Dovecot quota_rule "*:storage=..."). nil means a
+	// MaildirStore with default options.
 	Store *MaildirStore
-	// Quota is the default quota (Dovecot quota_rule "*:storage=...").
-	Quota maildir.Quota
 	// Autocreate creates a missing mailbox a script files into, as if it
 	// had used :create (Dovecot lda_mailbox_autocreate); Autosubscribe
 	// also subscribes it (lda_mailbox_autosubscribe).

@@ -117,7 +117,9 @@ func TestSieveAgentQuota(t *testing.T) {
 		})
 	}
 	t.Run("default quota", func(t *testing.T) {
-		e := newSieveEnv(t, func(o *SieveOptions) { o.Quota = maildir.Quota{Bytes: 10} })
+		e := newSieveEnv(t, func(o *SieveOptions) {
+			o.Store = &MaildirStore{Options: maildir.Options{Hostname: "mx.test", Quota: maildir.Quota{Bytes: 10}}}
+		})
 		e.sendOne("sender@example.net", "alice@example.org", testMail("q2@example.net"), "552 5.2.2")
 	})
 }

@@ -362,7 +362,6 @@ func buildRuntime(cfg *config.Config, log *slog.Logger, o runtimeOptions) (_ *ru
 		Layout:                layout,
 		Scripts:               cache,
 		Store:                 store,
-		Quota:                 mdOpts.Quota,
 		Autocreate:            cfg.Mail.Autocreate,
 		Autosubscribe:         cfg.Mail.Autosubscribe,
 		SaveToDetailMailbox:   cfg.Mail.SaveToDetailMailbox,
