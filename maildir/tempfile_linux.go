@@ -33,8 +33,8 @@ func (f rootFS) OpenTemp(dir string, perm os.FileMode) (File, error) {
 }
 
 // linkMethod remembers how this process can name an unnamed file:
-// linkat with AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH on many kernels,
-// linkat through /proc/self/fd needs /proc.
+// linkat with AT_EMPTY_PATH (needs CAP_DAC_READ_SEARCH on many kernels),
+// else through /proc/self/fd (needs /proc), which is kept once used.
 var linkMethod atomic.Int32
 
 const (
@@ -94,12 +94,14 @@ func linkFD(fd, dfd int, name string) error {
 	if m == linkUnknown || m == linkEmptyPath {
 		err := ignoringEINTR(func() error { return unix.Linkat(fd, "", dfd, name, unix.AT_EMPTY_PATH) })
 		if err == nil {
-			linkMethod.Store(linkEmptyPath)
+			linkMethod.CompareAndSwap(linkUnknown, linkEmptyPath)
 			return nil
 		}
-		// Without the capability linkat answers ENOENT (EPERM on some
-		// kernels); anything else is a real failure of this link.
-		if m == linkEmptyPath || (err != unix.ENOENT && err != unix.EPERM) {
+		// ENOENT (EPERM on some kernels): no CAP_DAC_READ_SEARCH, or,
+		// where Linux lets a process link files it opened itself, a file
+		// opened on a thread with other credentials (after setuid every
+		// thread has its own). Anything else is a real failure.
+		if err != unix.ENOENT && err != unix.EPERM {
 			return err
 		}
 	}
@@ -111,7 +113,7 @@ func linkFD(fd, dfd int, name string) error {
 			linkMethod.Store(linkProc)
 			return nil
 		}
-		if m == linkProc || err != unix.ENOENT {
+		if err != unix.ENOENT {
 			return err
 		}
 		if _, serr := os.Stat("/proc/self/fd/" + strconv.Itoa(fd)); serr == nil {
