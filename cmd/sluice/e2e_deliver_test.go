@@ -289,7 +289,7 @@ func TestE2EDeliverUnprivileged(t *testing.T) {
 }
 
 // TestE2EDeliverReject covers a Sieve reject: with -e the reason goes to
-// stderr and the exit is 77. It needs the agent built by newRuntime to run
+// stderr and the exit is 77. It needs the agent built by buildRuntime to run
 // Sieve scripts, and skips while it only keeps.
 func TestE2EDeliverReject(t *testing.T) {
 	needBinary(t)

@@ -181,7 +181,7 @@ func handOverState(cfg *config.Config, a account) error {
 	f := cfg.State.File
 	if err := os.Chown(f, a.uid, a.gid); err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return nil // in memory: newRuntime fell back to it
+			return nil // in memory: buildRuntime fell back to it
 		}
 		return fmt.Errorf("state.file: %w", err)
 	}

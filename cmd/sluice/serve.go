@@ -260,15 +260,7 @@ func liveAgent(live *atomic.Pointer[runtimeState]) agentFunc {
 	}
 }
 
-// newRuntime builds the resolver and the agent for cfg: the Sieve agent
-// when [sieve] is enabled, else one that keeps every message. A reload
-// builds a new one, script cache included (a fresh cache compiles each
-// script again on first use; nothing compiled is ever on disk).
-func newRuntime(cfg *config.Config, log *slog.Logger) (*runtimeState, error) {
-	return buildRuntime(cfg, log, runtimeOptions{})
-}
-
-// newRuntimeWithState is newRuntime with the state store given instead of
+// newRuntimeWithState is buildRuntime with the state store given instead of
 // opened from [state] when st is not nil (a delivery child's, which asks
 // the server; see privileges.go). The runtime does not close it.
 func newRuntimeWithState(cfg *config.Config, log *slog.Logger, st state.Store) (*runtimeState, error) {
@@ -291,7 +283,10 @@ type runtimeOptions struct {
 	noResolver bool
 }
 
-// buildRuntime is newRuntime with options.
+// buildRuntime builds the resolver and the agent for cfg: the Sieve agent
+// when [sieve] is enabled, else one that keeps every message. A reload
+// builds a new one, script cache included (a fresh cache compiles each
+// script again on first use; nothing compiled is ever on disk).
 func buildRuntime(cfg *config.Config, log *slog.Logger, o runtimeOptions) (_ *runtimeState, err error) {
 	st := o.state
 	var res delivery.Resolver // nil with noResolver
