@@ -163,21 +163,23 @@ func testHomes(t *testing.T, n int) *homes {
 
 func TestLoadAndVerify(t *testing.T) {
 	tests := []struct {
-		name  string
-		fault fakeFault
-		want  string // a substring of the verify error; "" for success
+		name   string
+		fault  fakeFault
+		want   string // a substring of the verify error; "" for success
+		noPipe bool
 	}{
-		{"all delivered as the script says", faultNone, ""},
-		{"filed into the wrong folder", faultWrongFolder, `want folder "Junk"`},
-		{"flags missing", faultNoFlags, `flags "", want folder "Junk" flags "S"`},
-		{"delivered twice", faultTwice, "delivered 2 times"},
-		{"lost", faultLost, "missing"},
+		{"all delivered as the script says", faultNone, "", false},
+		{"all delivered, one command at a time", faultNone, "", true},
+		{"filed into the wrong folder", faultWrongFolder, `want folder "Junk"`, false},
+		{"flags missing", faultNoFlags, `flags "", want folder "Junk" flags "S"`, false},
+		{"delivered twice", faultTwice, "delivered 2 times", false},
+		{"lost", faultLost, "missing", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := testHomes(t, 3)
 			addr := startFake(t, h, tt.fault)
-			res, err := runLoad(t.Context(), loadSpec{Addr: addr, Sessions: 2, Messages: 10, Rcpts: h.Addrs(2), Size: 4 * kb})
+			res, err := runLoad(t.Context(), loadSpec{Addr: addr, Sessions: 2, Messages: 10, Rcpts: h.Addrs(2), Size: 4 * kb, NoPipelining: tt.noPipe})
 			if err != nil {
 				t.Fatalf("runLoad: %v", err)
 			}
@@ -203,7 +205,7 @@ func TestVerifyNoticesStrayMessage(t *testing.T) {
 	addr := startFake(t, h, faultNone)
 	m := msgSpec{ID: "warmup", Class: classes[len(classes)-1], Rcpts: h.Addrs(1), Size: 4 * kb}
 	m.EnvFrom = m.Class.EnvFrom
-	if _, err := sendOne(t.Context(), addr, m); err != nil {
+	if _, err := sendOne(t.Context(), addr, m, true); err != nil {
 		t.Fatal(err)
 	}
 	if err := verifyHomes(h, nil); !errors.Is(err, errMisdelivered) || !strings.Contains(err.Error(), "unexpected") {
@@ -217,9 +219,25 @@ func TestVerifyNoticesStrayMessage(t *testing.T) {
 func TestLoadFailsOnRejectedRecipient(t *testing.T) {
 	h := testHomes(t, 1)
 	addr := startFake(t, h, faultNone)
-	_, err := runLoad(t.Context(), loadSpec{Addr: addr, Sessions: 2, Messages: 2, Rcpts: []string{"nobody@example.org"}, Size: kb})
-	var se *smtp.SMTPError
-	if !errors.As(err, &se) || se.Code != 550 {
-		t.Fatalf("runLoad to an unknown user = %v, want the 550 reply", err)
+	for _, noPipe := range []bool{false, true} {
+		_, err := runLoad(t.Context(), loadSpec{Addr: addr, Sessions: 2, Messages: 2, Rcpts: []string{"nobody@example.org"}, Size: kb, NoPipelining: noPipe})
+		var er *errReply
+		if !errors.As(err, &er) || er.Reply.Code != 550 || !errors.Is(err, errRejected) {
+			t.Fatalf("runLoad (no pipelining: %v) to an unknown user = %v, want the 550 reply", noPipe, err)
+		}
+	}
+}
+
+func TestDotted(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"", ""},
+		{"a\r\nb\r\n", "a\r\nb\r\n"},
+		{"a\nb", "a\r\nb\r\n"},
+		{".\r\n..x\r\n", "..\r\n...x\r\n"},
+		{"x\r\n\r\n.", "x\r\n\r\n..\r\n"},
+	} {
+		if got := string(dotted([]byte(tc.in))); got != tc.want {
+			t.Errorf("dotted(%q) = %q, want %q", tc.in, got, tc.want)
+		}
 	}
 }

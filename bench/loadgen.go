@@ -4,11 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"sync"
 	"time"
-
-	"github.com/emersion/go-smtp"
 )
 
 // loadSpec is one run of the load generator: Sessions concurrent LMTP
@@ -20,6 +17,9 @@ type loadSpec struct {
 	Messages int
 	Rcpts    []string
 	Size     int
+	// NoPipelining makes the client wait for each reply instead of
+	// pipelining MAIL, RCPT and DATA (RFC 2920).
+	NoPipelining bool
 }
 
 // loadResult is what one run measured.
@@ -40,71 +40,15 @@ func (r loadResult) Messages() int { return len(r.Latencies) }
 // errRejected reports a recipient that did not get a 250 after DATA.
 var errRejected = errors.New("delivery not accepted")
 
-// lmtpClient is one connected, greeted LMTP session.
-type lmtpClient struct {
-	c *smtp.Client
-}
-
-func dialLMTP(ctx context.Context, addr string) (*lmtpClient, error) {
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("dial %s: %w", addr, err)
-	}
-	c := smtp.NewClientLMTP(conn)
-	c.CommandTimeout = 2 * time.Minute
-	c.SubmissionTimeout = 10 * time.Minute
-	if err := c.Hello("loadgen.example.net"); err != nil {
-		c.Close()
-		return nil, fmt.Errorf("LHLO: %w", err)
-	}
-	return &lmtpClient{c: c}, nil
-}
-
-// send delivers one message and returns the time from the end of DATA to
-// the last recipient's reply. Any reply other than 250 is an error.
-func (l *lmtpClient) send(m msgSpec, body []byte) (time.Duration, error) {
-	if err := l.c.Mail(m.EnvFrom, nil); err != nil {
-		return 0, fmt.Errorf("%s: MAIL FROM: %w", m.ID, err)
-	}
-	for _, r := range m.Rcpts {
-		if err := l.c.Rcpt(r, nil); err != nil {
-			return 0, fmt.Errorf("%s: RCPT TO:<%s>: %w", m.ID, r, err)
-		}
-	}
-	w, err := l.c.Data()
-	if err != nil {
-		return 0, fmt.Errorf("%s: DATA: %w", m.ID, err)
-	}
-	if _, err := w.Write(body); err != nil {
-		return 0, fmt.Errorf("%s: writing message: %w", m.ID, err)
-	}
-	start := time.Now()
-	resp, err := w.CloseWithLMTPResponse()
-	lat := time.Since(start)
-	if err != nil {
-		return 0, fmt.Errorf("%s: %w: %w", m.ID, errRejected, err)
-	}
-	if len(resp) != len(m.Rcpts) {
-		return 0, fmt.Errorf("%s: %w: %d replies for %d recipients", m.ID, errRejected, len(resp), len(m.Rcpts))
-	}
-	return lat, nil
-}
-
-func (l *lmtpClient) close() {
-	_ = l.c.Quit()
-	_ = l.c.Close()
-}
-
 // sendOne delivers a single message in its own session, as the warm-up
 // before a run (it pays for compiling the script and creating indexes).
-func sendOne(ctx context.Context, addr string, m msgSpec) (time.Duration, error) {
-	l, err := dialLMTP(ctx, addr)
+func sendOne(ctx context.Context, addr string, m msgSpec, pipelining bool) (time.Duration, error) {
+	l, err := dialLMTP(ctx, addr, pipelining)
 	if err != nil {
 		return 0, err
 	}
 	defer l.close()
-	return l.send(m, m.render())
+	return l.send(m, dotted(m.render()))
 }
 
 // runLoad runs spec and fails on the first error of any session.
@@ -131,9 +75,9 @@ func runLoad(ctx context.Context, spec loadSpec) (loadResult, error) {
 			bodies := make([][]byte, spec.Messages)
 			for n := range specs {
 				specs[n] = newSpec(s, n, spec.Rcpts, spec.Size)
-				bodies[n] = specs[n].render()
+				bodies[n] = dotted(specs[n].render())
 			}
-			l, err := dialLMTP(ctx, spec.Addr)
+			l, err := dialLMTP(ctx, spec.Addr, !spec.NoPipelining)
 			ready.Done()
 			if err != nil {
 				cancel(fmt.Errorf("session %d: %w", s, err))

@@ -36,6 +36,7 @@ type options struct {
 	LargeMessages int
 	RawOps        int
 	Settle        time.Duration
+	NoPipelining  bool
 	Scenarios     string
 	Servers       string
 	SluiceBin     string
@@ -60,10 +61,12 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.Keep, "keep", false, "keep the work directory (configs, logs, Maildirs)")
 	fs.BoolVar(&o.JSON, "json", false, "print JSON instead of Markdown")
 	fs.BoolVar(&o.Verbose, "v", false, "log debug detail to stderr")
+	pipelining := fs.Bool("pipelining", true, "pipeline MAIL, RCPT and DATA when the server offers PIPELINING (RFC 2920), as Postfix does")
 	fs.DurationVar(&o.Settle, "settle", 0, "quiet time before each server run (e.g. 65s on ext4 without a journal, see README)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
+	o.NoPipelining = !*pipelining
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
@@ -211,7 +214,7 @@ func (b *bench) run(ctx context.Context, scs []scenario) (*report, error) {
 	if err := b.sampleRaw(ctx, rawWriters...); err != nil {
 		return nil, err
 	}
-	r := &runner{log: b.log, messages: b.opts.Messages}
+	r := &runner{log: b.log, messages: b.opts.Messages, noPipelining: b.opts.NoPipelining}
 	for _, sc := range scs {
 		rep.Scenarios = append(rep.Scenarios, b.runScenario(ctx, r, sc, servers, rep))
 		if ctx.Err() != nil {

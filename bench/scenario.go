@@ -88,8 +88,9 @@ type runResult struct {
 
 // runner runs scenarios against servers.
 type runner struct {
-	log      *slog.Logger
-	messages int
+	log          *slog.Logger
+	messages     int
+	noPipelining bool
 }
 
 // runOnce measures one round: fresh Maildirs, a fresh server process, a
@@ -133,7 +134,7 @@ func (r *runner) runOnce(ctx context.Context, srv server, sc scenario) (runResul
 
 func (r *runner) load(ctx context.Context, addr string, sc scenario, rcpts []string, warm msgSpec) (runResult, []msgSpec, error) {
 	var res runResult
-	first, err := sendOne(ctx, addr, warm)
+	first, err := sendOne(ctx, addr, warm, !r.noPipelining)
 	if err != nil {
 		return res, nil, fmt.Errorf("warm-up: %w", err)
 	}
@@ -142,7 +143,7 @@ func (r *runner) load(ctx context.Context, addr string, sc scenario, rcpts []str
 	if msgs == 0 {
 		msgs = r.messages
 	}
-	lr, err := runLoad(ctx, loadSpec{Addr: addr, Sessions: sc.Sessions, Messages: msgs, Rcpts: rcpts, Size: sc.Size})
+	lr, err := runLoad(ctx, loadSpec{Addr: addr, Sessions: sc.Sessions, Messages: msgs, Rcpts: rcpts, Size: sc.Size, NoPipelining: r.noPipelining})
 	if err != nil {
 		return res, nil, fmt.Errorf("load: %w", err)
 	}
