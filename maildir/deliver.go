@@ -44,6 +44,9 @@ type Delivered struct {
 // names).
 var uniqueCounter atomic.Uint64
 
+// pid is this process's ID for unique names (os.Getpid is a system call).
+var pid = strconv.Itoa(os.Getpid())
+
 // uniqueName returns "<sec>.M<usec>P<pid>Q<n>.<host>", the Maildir unique
 // name as Dovecot writes it.
 func (m *Maildir) uniqueName() string {
@@ -51,7 +54,7 @@ func (m *Maildir) uniqueName() string {
 	n := uniqueCounter.Add(1)
 	return strconv.FormatInt(now.Unix(), 10) +
 		".M" + strconv.Itoa(now.Nanosecond()/1000) +
-		"P" + strconv.Itoa(os.Getpid()) +
+		"P" + pid +
 		"Q" + strconv.FormatUint(n, 10) +
 		"." + m.host
 }
@@ -204,10 +207,9 @@ func (m *Maildir) writeUnnamed(ctx context.Context, tfs TempFS, p mailboxPath, u
 	// with no links on disk, which fsck clears after a crash. Elsewhere
 	// the link is already committed and this costs little. The two
 	// fsyncs are independent, so they run at once.
-	fileSync := make(chan error, 1)
-	go func() { fileSync <- f.Sync() }()
+	fileSync := startSync(f)
 	dl, err := m.commit(p, dir, d, final, size)
-	if ferr := <-fileSync; ferr != nil && err == nil {
+	if ferr := fileSync(); ferr != nil && err == nil {
 		m.unplace(final)
 		err = fmt.Errorf("maildir: fsync %s: %w", final, ferr)
 	}
@@ -220,6 +222,20 @@ func (m *Maildir) writeUnnamed(ctx context.Context, tfs TempFS, p mailboxPath, u
 		return Delivered{}, err
 	}
 	return dl, nil
+}
+
+// startSync starts an fsync of f and returns the function that waits for
+// it: submitted to the kernel where f can (see fsyncFD), else run by a
+// goroutine.
+func startSync(f File) func() error {
+	if s, ok := f.(interface{ StartSync() func() error }); ok {
+		if wait := s.StartSync(); wait != nil {
+			return wait
+		}
+	}
+	done := make(chan error, 1)
+	go func() { done <- f.Sync() }()
+	return func() error { return <-done }
 }
 
 // openRepairing calls open, and once more after repairing p's tmp/, new/

@@ -36,14 +36,31 @@ type File interface {
 
 // rootFS is the default FS: an [os.Root], which refuses any path (including
 // through symlinks) that resolves outside the directory it was opened on.
-type rootFS struct{ r *os.Root }
+type rootFS struct {
+	r *os.Root
+	// dir is the root directory itself, where the system can open files
+	// beneath a directory in one step (see openBeneath); nil elsewhere.
+	dir *os.File
+}
 
 var _ FS = rootFS{}
 var _ File = (*os.File)(nil)
 
 // NewRootFS returns the default [FS], confined to r. The caller keeps
-// ownership of r and closes it after the last use.
-func NewRootFS(r *os.Root) FS { return rootFS{r: r} }
+// ownership of r and closes it after the last use; the FS's own handle on
+// the root directory, if any, is released when the FS is no longer
+// referenced.
+func NewRootFS(r *os.Root) FS { return newRootFS(r) }
+
+func newRootFS(r *os.Root) rootFS { return rootFS{r: r, dir: rootDir(r)} }
+
+// close releases the FS's handle on the root directory (not r).
+func (f rootFS) close() error {
+	if f.dir == nil {
+		return nil
+	}
+	return f.dir.Close()
+}
 
 func (f rootFS) OpenFile(name string, flag int, perm os.FileMode) (File, error) {
 	fh, err := f.r.OpenFile(name, flag, perm)

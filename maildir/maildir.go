@@ -151,7 +151,8 @@ func Open(root string, opts Options) (*Maildir, error) {
 		if err != nil {
 			return nil, fmt.Errorf("maildir: open root: %w", err)
 		}
-		m.fs, m.closer = NewRootFS(r), r
+		rfs := newRootFS(r)
+		m.fs, m.closer = rfs, closerFunc(func() error { return errors.Join(rfs.close(), r.Close()) })
 		if opts.WrapFS != nil {
 			m.fs = opts.WrapFS(m.fs)
 		}
@@ -197,6 +198,11 @@ func (m *Maildir) Close() error {
 	m.closer = nil
 	return c.Close()
 }
+
+// closerFunc is a function that is an [io.Closer].
+type closerFunc func() error
+
+func (f closerFunc) Close() error { return f() }
 
 // Root returns the mail root's absolute path.
 func (m *Maildir) Root() string { return m.root }

@@ -14,13 +14,35 @@ import (
 
 var _ TempFS = rootFS{}
 
+// rootDir opens r's directory for openBeneath.
+func rootDir(r *os.Root) *os.File {
+	if openat2Missing.Load() {
+		return nil
+	}
+	d, err := r.Open(".")
+	if err != nil {
+		return nil
+	}
+	return d
+}
+
 // OpenTemp opens dir with O_TMPFILE, through the root, so dir (or a symlink
 // on the way) cannot lead outside it.
 func (f rootFS) OpenTemp(dir string, perm os.FileMode) (File, error) {
 	if linkMethod.Load() == linkNone {
 		return nil, fmt.Errorf("open %s: %w: cannot link unnamed files", dir, ErrTempUnsupported)
 	}
-	fh, err := f.r.OpenFile(dir, os.O_RDWR|unix.O_TMPFILE, perm)
+	var fh File
+	fd, ok, err := f.openBeneath(dir, unix.O_RDWR|unix.O_TMPFILE, perm)
+	if ok && err == nil {
+		fh = &rawFile{fd: fd, name: dir + "/(unnamed)"}
+	} else if !ok {
+		var of *os.File
+		of, err = f.r.OpenFile(dir, os.O_RDWR|unix.O_TMPFILE, perm)
+		if err == nil {
+			fh = of
+		}
+	}
 	if err != nil {
 		// open(2): EISDIR from kernels without O_TMPFILE, EOPNOTSUPP from
 		// filesystems without it.
@@ -46,19 +68,42 @@ const (
 
 // Link names f in the directory of newname, opened through the root.
 func (f rootFS) Link(file File, newname string) (Dir, error) {
-	of, ok := file.(*os.File)
-	if !ok {
-		return nil, fmt.Errorf("link %s: %w: not an *os.File", newname, ErrTempUnsupported)
+	switch fh := file.(type) {
+	case *rawFile:
+		dir := path.Dir(newname)
+		dfd, ok, err := f.openBeneath(dir, unix.O_RDONLY|unix.O_DIRECTORY, 0)
+		if !ok {
+			d, err := f.r.Open(dir)
+			if err != nil {
+				return nil, err
+			}
+			// Fd keeps d open; d's own Close releases it.
+			if err := linkFD(fh.fd, int(d.Fd()), path.Base(newname)); err != nil {
+				d.Close()
+				return nil, &os.LinkError{Op: "link", Old: "(unnamed)", New: newname, Err: err}
+			}
+			return d, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if err := linkFD(fh.fd, dfd, path.Base(newname)); err != nil {
+			unix.Close(dfd)
+			return nil, &os.LinkError{Op: "link", Old: "(unnamed)", New: newname, Err: err}
+		}
+		return &rawDir{rawFile{fd: dfd, name: dir}}, nil
+	case *os.File:
+		d, err := f.r.Open(path.Dir(newname))
+		if err != nil {
+			return nil, err
+		}
+		if err := linkInto(fh, d, path.Base(newname)); err != nil {
+			d.Close()
+			return nil, err
+		}
+		return d, nil
 	}
-	d, err := f.r.Open(path.Dir(newname))
-	if err != nil {
-		return nil, err
-	}
-	if err := linkInto(of, d, path.Base(newname)); err != nil {
-		d.Close()
-		return nil, err
-	}
-	return d, nil
+	return nil, fmt.Errorf("link %s: %w: not a file of this filesystem", newname, ErrTempUnsupported)
 }
 
 // linkInto links the unnamed file f as name in directory d.

@@ -9,6 +9,9 @@ import (
 
 var _ TempFS = rootFS{}
 
+// rootDir is not needed here: every open goes through the os.Root.
+func rootDir(*os.Root) *os.File { return nil }
+
 // OpenTemp is not available here: the writer uses tmp/ and rename.
 func (f rootFS) OpenTemp(dir string, perm os.FileMode) (File, error) {
 	return nil, fmt.Errorf("open %s: %w", dir, ErrTempUnsupported)
