@@ -70,9 +70,80 @@ type trackedConn struct {
 	session  string    // session id, once LHLO made one
 	closed   bool
 	byeSent  bool
+
+	// Replies held back until the client's next command is read (see
+	// holdReplies). wmu orders them with every other write.
+	wmu  sync.Mutex
+	hold bool
+	out  []byte
+}
+
+// holdReplies makes the replies written from now on wait until the
+// connection is read again (or written to with holding off, or closed).
+// The session calls it in MAIL and RCPT: a pipelining client (RFC 2920)
+// sends MAIL, its RCPTs and DATA in one go, and their replies, including
+// the 354 to DATA, then leave in one write instead of one each. A server
+// may hold replies while it goes on reading commands; it must send them,
+// in order, before it waits for input (RFC 2920 section 3.2), which Read
+// does. A client that waits for each reply gets it when the server reads
+// again, right after writing it.
+func (c *trackedConn) holdReplies() {
+	c.wmu.Lock()
+	c.hold = true
+	c.wmu.Unlock()
+}
+
+// releaseReplies stops holding replies; the held ones leave with the
+// next read or write. The session calls it when the message starts, so
+// that the per-recipient replies after it go out as they come.
+func (c *trackedConn) releaseReplies() {
+	c.wmu.Lock()
+	c.hold = false
+	c.wmu.Unlock()
+}
+
+// Write sends b, or holds it (see holdReplies).
+func (c *trackedConn) Write(b []byte) (int, error) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.hold {
+		c.out = append(c.out, b...)
+		return len(b), nil
+	}
+	if len(c.out) > 0 {
+		c.out = append(c.out, b...)
+		if err := c.flushLocked(); err != nil {
+			return 0, err
+		}
+		return len(b), nil
+	}
+	return c.Conn.Write(b)
+}
+
+// flush sends the held replies.
+func (c *trackedConn) flush() error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	return c.flushLocked()
+}
+
+func (c *trackedConn) flushLocked() error {
+	if len(c.out) == 0 {
+		return nil
+	}
+	_, err := c.Conn.Write(c.out)
+	if cap(c.out) > 4096 {
+		c.out = nil
+	} else {
+		c.out = c.out[:0]
+	}
+	return err
 }
 
 func (c *trackedConn) Read(b []byte) (int, error) {
+	if err := c.flush(); err != nil {
+		return 0, err
+	}
 	for {
 		c.mu.Lock()
 		if c.draining && !c.busy {
@@ -181,8 +252,9 @@ func (c *trackedConn) bye() {
 	if sent {
 		return
 	}
+	c.releaseReplies()
 	_ = c.Conn.SetWriteDeadline(time.Now().Add(byeTimeout))
-	_, _ = c.Conn.Write([]byte("421 4.3.2 " + c.srv.opts.Hostname + " Service shutting down\r\n"))
+	_, _ = c.Write([]byte("421 4.3.2 " + c.srv.opts.Hostname + " Service shutting down\r\n"))
 }
 
 func (c *trackedConn) Close() error {
@@ -194,6 +266,8 @@ func (c *trackedConn) Close() error {
 	if already {
 		return nil
 	}
+	c.releaseReplies()
+	_ = c.flush() // go-smtp's last reply (221, 421) may be held
 	if timedOut {
 		// go-smtp has answered 421 4.4.2; it logs nothing itself.
 		attrs := []slog.Attr{slog.String("remote", remoteString(c.RemoteAddr())),

@@ -8,6 +8,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -202,6 +203,83 @@ func TestPipelining(t *testing.T) {
 	if got := ts.store.get("b"); len(got) != 1 || got[0] != wantBody {
 		t.Errorf("b got %q, want %q", got, wantBody)
 	}
+}
+
+// writeCounter counts the writes made to the connections it accepts.
+type writeCounter struct {
+	net.Listener
+	writes atomic.Int32
+}
+
+func (l *writeCounter) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &countedConn{Conn: c, n: &l.writes}, nil
+}
+
+type countedConn struct {
+	net.Conn
+	n *atomic.Int32
+}
+
+func (c *countedConn) Write(b []byte) (int, error) {
+	c.n.Add(1)
+	return c.Conn.Write(b)
+}
+
+// TestPipelinedRepliesTogether checks that the replies to a pipelined
+// group leave in one write (RFC 2920 section 3.2 lets a server hold them
+// while it reads on), that a client sending one command at a time gets
+// each reply, and that replies held when the client stops sending, or
+// when the server closes, are not lost.
+func TestPipelinedRepliesTogether(t *testing.T) {
+	srv, err := NewServer(ServerOptions{Hostname: "mx.test", Logger: testLogger(t)}, &fakeResolver{}, &KeepAgent{Store: newMemStore()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := Listen(t.Context(), "tcp", "127.0.0.1:0", UnixOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wc := &writeCounter{Listener: ln}
+	go srv.Serve(context.Background(), wc)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), ioDeadline)
+		defer cancel()
+		srv.Shutdown(ctx)
+	})
+	ts := &testServer{network: "tcp", addr: ln.Addr().String()}
+	c := ts.lhlo(t)
+
+	before := wc.writes.Load()
+	c.send("MAIL FROM:<s@example.net>", "RCPT TO:<a@example.org>", "RCPT TO:<b@example.org>", "DATA")
+	c.expect("250 ")
+	c.expect("250 ")
+	c.expect("250 ")
+	c.expect("354 ")
+	if n := wc.writes.Load() - before; n != 1 {
+		t.Errorf("the 4 replies to a pipelined group took %d writes, want 1", n)
+	}
+	c.sendRaw(dataBody(testMsg))
+	c.expect("250 2.0.0 <a@example.org>")
+	c.expect("250 2.0.0 <b@example.org>")
+
+	// A group that ends without DATA: its replies come when the server
+	// waits for more.
+	c.send("MAIL FROM:<s@example.net>", "RCPT TO:<a@example.org>")
+	c.expect("250 ")
+	c.expect("250 ")
+	// One command at a time, as a client without pipelining talks.
+	c.send("RSET")
+	c.expect("250 ")
+	c.send("MAIL FROM:<s@example.net>")
+	c.expect("250 ")
+	// QUIT after held replies: the server closes, and sends them first.
+	c.send("RCPT TO:<a@example.org>", "QUIT")
+	c.expect("250 ")
+	c.expect("221 ")
 }
 
 func TestBDAT(t *testing.T) {

@@ -118,6 +118,7 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 	}
 	if s.tc != nil {
 		s.tc.setBusy(true)
+		s.tc.holdReplies()
 	}
 	return nil
 }
@@ -125,6 +126,9 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 // Rcpt resolves one recipient. A repeated address is accepted without a
 // new lookup and delivered once; every RCPT naming it gets the same reply.
 func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
+	if s.tc != nil {
+		s.tc.holdReplies()
+	}
 	s.mu.Lock()
 	if !s.tx.utf8 && !isASCII(to) {
 		s.mu.Unlock()
@@ -219,6 +223,9 @@ func (f *firstStatus) SetStatus(_ string, err error) {
 // status per RCPT, in RCPT order (RFC 2033 section 4.2). A failure to
 // receive the message fails every recipient.
 func (s *session) LMTPData(r io.Reader, status smtp.StatusCollector) error {
+	if s.tc != nil {
+		s.tc.releaseReplies()
+	}
 	s.mu.Lock()
 	tx := s.tx // Reset replaces s.tx; this copy stays intact.
 	s.mu.Unlock()
