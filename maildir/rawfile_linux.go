@@ -18,6 +18,9 @@ import (
 // same confinement, checked by the kernel. The files it opens are plain
 // descriptors wrapped in rawFile and rawDir.
 
+// openat2 is unix.Openat2; tests replace it to play a sandbox.
+var openat2 = unix.Openat2
+
 // openat2Missing is set once openat2 turns out unusable (a kernel before
 // 5.6, or a sandbox that filters it); os.Root then does every open.
 var openat2Missing atomic.Bool
@@ -37,7 +40,7 @@ func (f rootFS) openBeneath(name string, flags int, perm os.FileMode) (fd int, o
 		Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_MAGICLINKS,
 	}
 	for range 8 {
-		fd, err = unix.Openat2(int(f.dir.Fd()), name, &how)
+		fd, err = openat2(int(f.dir.Fd()), name, &how)
 		runtime.KeepAlive(f.dir)
 		// EAGAIN: a concurrent rename made the kernel unsure that ".."
 		// stayed beneath the root; EINTR: a signal. Both are worth
@@ -52,10 +55,21 @@ func (f rootFS) openBeneath(name string, flags int, perm os.FileMode) (fd int, o
 	case unix.ENOSYS, unix.E2BIG:
 		openat2Missing.Store(true)
 		return -1, false, nil
-	case unix.EAGAIN, unix.EPERM, unix.EXDEV:
-		// Still unsure after retries, a sandbox's filter, or a path that
-		// escapes the root: os.Root resolves it step by step and gives
-		// its own answer.
+	case unix.EPERM:
+		// A sandbox's system call filter may answer EPERM (systemd's
+		// SystemCallErrorNumber=EPERM): a path-only open of the root
+		// itself tells it from a refusal about name.
+		probe, perr := openat2(int(f.dir.Fd()), ".", &unix.OpenHow{Flags: unix.O_PATH | unix.O_CLOEXEC})
+		runtime.KeepAlive(f.dir)
+		if perr == nil {
+			unix.Close(probe)
+		} else if perr == unix.EPERM {
+			openat2Missing.Store(true)
+		}
+		return -1, false, nil
+	case unix.EAGAIN, unix.EXDEV:
+		// Still unsure after retries, or a path that escapes the root:
+		// os.Root resolves it step by step and gives its own answer.
 		return -1, false, nil
 	}
 	return -1, true, &fs.PathError{Op: "openat", Path: name, Err: err}

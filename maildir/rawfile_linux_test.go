@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // newRootFSAt opens the default FS on a fresh directory with a tmp/ and
@@ -129,5 +131,43 @@ func TestOpenBeneathConfined(t *testing.T) {
 	var pe *fs.PathError
 	if _, err := f.OpenTemp("missing", 0o600); !errors.As(err, &pe) || !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("OpenTemp of a missing directory = %v, want a PathError for ENOENT", err)
+	}
+}
+
+// TestOpenat2Refused plays a sandbox that refuses openat2 with EPERM:
+// the writer falls back to os.Root and stops trying openat2, while an
+// EPERM about the file itself leaves openat2 in use.
+func TestOpenat2Refused(t *testing.T) {
+	tests := []struct {
+		name        string
+		refuseProbe bool // EPERM for the path-only probe of the root too
+		wantMissing bool
+	}{
+		{"system call filtered", true, true},
+		{"refused for this file", false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, _ := newRootFSAt(t)
+			real := openat2
+			t.Cleanup(func() { openat2 = real; openat2Missing.Store(false) })
+			openat2 = func(dirfd int, path string, how *unix.OpenHow) (int, error) {
+				if path == "." && how.Flags&unix.O_PATH != 0 && !tt.refuseProbe {
+					return real(dirfd, path, how)
+				}
+				return -1, unix.EPERM
+			}
+			fh, err := f.OpenTemp("tmp", 0o600)
+			if err != nil {
+				t.Fatalf("OpenTemp = %v, want success through os.Root", err)
+			}
+			fh.Close()
+			if _, raw := fh.(*rawFile); raw {
+				t.Error("OpenTemp gave a descriptor from the refused openat2")
+			}
+			if got := openat2Missing.Load(); got != tt.wantMissing {
+				t.Errorf("openat2Missing = %v, want %v", got, tt.wantMissing)
+			}
+		})
 	}
 }
