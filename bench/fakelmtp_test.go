@@ -230,11 +230,11 @@ func TestLoadFailsOnRejectedRecipient(t *testing.T) {
 
 func TestDotted(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
-		{"", ""},
-		{"a\r\nb\r\n", "a\r\nb\r\n"},
-		{"a\nb", "a\r\nb\r\n"},
-		{".\r\n..x\r\n", "..\r\n...x\r\n"},
-		{"x\r\n\r\n.", "x\r\n\r\n..\r\n"},
+		{"", "\r\n.\r\n"},
+		{"a\r\nb\r\n", "a\r\nb\r\n.\r\n"},
+		{"a\nb", "a\r\nb\r\n.\r\n"},
+		{".\r\n..x\r\n", "..\r\n...x\r\n.\r\n"},
+		{"x\r\n\r\n.", "x\r\n\r\n..\r\n.\r\n"},
 	} {
 		if got := string(dotted([]byte(tc.in))); got != tc.want {
 			t.Errorf("dotted(%q) = %q, want %q", tc.in, got, tc.want)

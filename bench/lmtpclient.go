@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/textproto"
 	"strconv"
 	"strings"
 	"time"
@@ -26,7 +27,7 @@ const (
 // pipelining turned off, it waits for each reply in turn.
 type lmtpClient struct {
 	conn       net.Conn
-	r          *bufio.Reader
+	tp         *textproto.Reader
 	w          *bufio.Writer
 	pipelining bool
 }
@@ -55,7 +56,7 @@ func dialLMTP(ctx context.Context, addr string, pipelining bool) (*lmtpClient, e
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", addr, err)
 	}
-	l := &lmtpClient{conn: conn, r: bufio.NewReaderSize(conn, 4096), w: bufio.NewWriterSize(conn, 64*1024)}
+	l := &lmtpClient{conn: conn, tp: textproto.NewReader(bufio.NewReader(conn)), w: bufio.NewWriterSize(conn, 64*1024)}
 	ok := false
 	defer func() {
 		if !ok {
@@ -96,40 +97,17 @@ func (l *lmtpClient) cmd(line string) (reply, error) {
 	return l.readReply()
 }
 
-// readReply reads one reply: lines "NNN-text" up to the last "NNN text"
-// (RFC 5321 section 4.2.1).
+// readReply reads one reply, multi-line or not (RFC 5321 section 4.2.1).
 func (l *lmtpClient) readReply() (reply, error) {
-	var rep reply
-	for {
-		line, err := l.r.ReadString('\n')
-		if err != nil {
-			return rep, fmt.Errorf("reading reply: %w", err)
-		}
-		line = strings.TrimRight(line, "\r\n")
-		if len(line) < 3 {
-			return rep, fmt.Errorf("malformed reply %q", line)
-		}
-		code, err := strconv.Atoi(line[:3])
-		if err != nil || (rep.Code != 0 && code != rep.Code) {
-			return rep, fmt.Errorf("malformed reply %q", line)
-		}
-		rep.Code = code
-		if len(line) > 3 {
-			rep.Lines = append(rep.Lines, line[4:])
-		} else {
-			rep.Lines = append(rep.Lines, "")
-		}
-		if len(line) == 3 || line[3] == ' ' {
-			return rep, nil
-		}
-		if line[3] != '-' {
-			return rep, fmt.Errorf("malformed reply %q", line)
-		}
+	code, msg, err := l.tp.ReadResponse(0)
+	if err != nil {
+		return reply{}, fmt.Errorf("reading reply: %w", err)
 	}
+	return reply{Code: code, Lines: strings.Split(msg, "\n")}, nil
 }
 
 // send delivers one message and returns the time from the end of DATA to
-// the last recipient's reply. data is the message as dotted() returns it.
+// the last recipient's reply. data is the message as dotted returns it.
 // Any reply other than 250 (354 to DATA) is an error.
 func (l *lmtpClient) send(m msgSpec, data []byte) (time.Duration, error) {
 	l.deadline(commandTimeout)
@@ -169,7 +147,6 @@ func (l *lmtpClient) send(m msgSpec, data []byte) (time.Duration, error) {
 	}
 	l.deadline(dataTimeout)
 	l.w.Write(data)
-	l.w.WriteString(".\r\n")
 	if err := l.w.Flush(); err != nil {
 		return 0, fmt.Errorf("%s: writing message: %w", m.ID, err)
 	}
@@ -193,25 +170,12 @@ func (l *lmtpClient) close() {
 	_ = l.conn.Close()
 }
 
-// dotted returns msg as DATA sends it: CRLF line endings, a line that
-// starts with "." doubled (RFC 5321 section 4.5.2), and a final CRLF, so
-// that the load generator only has to append ".\r\n".
+// dotted returns msg as DATA sends it (RFC 5321 section 4.5.2): CRLF
+// line endings, a line that starts with "." doubled, and the final ".".
 func dotted(msg []byte) []byte {
 	var b bytes.Buffer
-	b.Grow(len(msg) + len(msg)/64 + 2)
-	for len(msg) > 0 {
-		line := msg
-		next := []byte(nil)
-		if i := bytes.IndexByte(msg, '\n'); i >= 0 {
-			line, next = msg[:i], msg[i+1:]
-		}
-		line = bytes.TrimSuffix(line, []byte("\r"))
-		if len(line) > 0 && line[0] == '.' {
-			b.WriteByte('.')
-		}
-		b.Write(line)
-		b.WriteString("\r\n")
-		msg = next
-	}
+	w := textproto.NewWriter(bufio.NewWriter(&b)).DotWriter()
+	w.Write(msg)
+	w.Close()
 	return b.Bytes()
 }

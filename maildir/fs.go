@@ -5,6 +5,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"syscall"
 )
 
 // FS is the set of filesystem operations the writer needs. Names are
@@ -40,19 +41,34 @@ type rootFS struct {
 	r *os.Root
 	// dir is the root directory itself, where the system can open files
 	// beneath a directory in one step (see openBeneath); nil elsewhere.
-	dir *os.File
+	// dirc reaches its descriptor, kept open during each use even if dir
+	// is closed meanwhile.
+	dir  *os.File
+	dirc syscall.RawConn
 }
 
 var _ FS = rootFS{}
 var _ File = (*os.File)(nil)
 
 // NewRootFS returns the default [FS], confined to r. The caller keeps
-// ownership of r and closes it after the last use; the FS's own handle on
-// the root directory, if any, is released when the FS is no longer
-// referenced.
+// ownership of r and closes it after the last use. Where the FS opens
+// files beneath the root in one step it holds a handle of its own on the
+// root directory, released when the FS is no longer referenced; it keeps
+// working after r is closed.
 func NewRootFS(r *os.Root) FS { return newRootFS(r) }
 
-func newRootFS(r *os.Root) rootFS { return rootFS{r: r, dir: rootDir(r)} }
+func newRootFS(r *os.Root) rootFS {
+	f := rootFS{r: r, dir: rootDir(r)}
+	if f.dir != nil {
+		if c, err := f.dir.SyscallConn(); err == nil {
+			f.dirc = c
+		} else {
+			f.dir.Close()
+			f.dir = nil
+		}
+	}
+	return f
+}
 
 // close releases the FS's handle on the root directory (not r).
 func (f rootFS) close() error {

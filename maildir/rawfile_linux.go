@@ -4,7 +4,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"runtime"
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
@@ -31,17 +30,25 @@ var openat2Missing atomic.Bool
 // false when openat2 cannot be used and the caller must open name another
 // way.
 func (f rootFS) openBeneath(name string, flags int, perm os.FileMode) (fd int, ok bool, err error) {
-	if f.dir == nil || openat2Missing.Load() {
+	if f.dirc == nil || openat2Missing.Load() {
 		return -1, false, nil
 	}
+	// Control keeps the root's descriptor open until the function
+	// returns; after the FS is closed it fails and os.Root answers.
+	if cerr := f.dirc.Control(func(dfd uintptr) { fd, ok, err = openBeneathAt(int(dfd), name, flags, perm) }); cerr != nil {
+		return -1, false, nil
+	}
+	return fd, ok, err
+}
+
+func openBeneathAt(dirfd int, name string, flags int, perm os.FileMode) (fd int, ok bool, err error) {
 	how := unix.OpenHow{
 		Flags:   uint64(flags | unix.O_CLOEXEC),
 		Mode:    uint64(perm.Perm()),
 		Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_MAGICLINKS,
 	}
 	for range 8 {
-		fd, err = openat2(int(f.dir.Fd()), name, &how)
-		runtime.KeepAlive(f.dir)
+		fd, err = openat2(dirfd, name, &how)
 		// EAGAIN: a concurrent rename made the kernel unsure that ".."
 		// stayed beneath the root; EINTR: a signal. Both are worth
 		// another try.
@@ -59,8 +66,7 @@ func (f rootFS) openBeneath(name string, flags int, perm os.FileMode) (fd int, o
 		// A sandbox's system call filter may answer EPERM (systemd's
 		// SystemCallErrorNumber=EPERM): a path-only open of the root
 		// itself tells it from a refusal about name.
-		probe, perr := openat2(int(f.dir.Fd()), ".", &unix.OpenHow{Flags: unix.O_PATH | unix.O_CLOEXEC})
-		runtime.KeepAlive(f.dir)
+		probe, perr := openat2(dirfd, ".", &unix.OpenHow{Flags: unix.O_PATH | unix.O_CLOEXEC})
 		if perr == nil {
 			unix.Close(probe)
 		} else if perr == unix.EPERM {

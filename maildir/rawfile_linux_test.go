@@ -1,11 +1,13 @@
 package maildir
 
 import (
+	"context"
 	"errors"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -169,5 +171,57 @@ func TestOpenat2Refused(t *testing.T) {
 				t.Errorf("openat2Missing = %v, want %v", got, tt.wantMissing)
 			}
 		})
+	}
+}
+
+// TestDeliverUnnamedLinkViaProc names the unnamed file through
+// /proc/self/fd, the way a process without CAP_DAC_READ_SEARCH does.
+func TestDeliverUnnamedLinkViaProc(t *testing.T) {
+	if _, err := os.Stat("/proc/self/fd"); err != nil {
+		t.Skip("no /proc")
+	}
+	old := linkMethod.Load()
+	linkMethod.Store(linkProc)
+	t.Cleanup(func() { linkMethod.Store(old) })
+	m, root := newTestMaildir(t, Options{})
+	d, err := m.Deliver(context.Background(), "INBOX", strings.NewReader(testMsg), DeliverOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := readFile(t, d.Path); got != testMsg {
+		t.Errorf("stored %q", got)
+	}
+	assertEmpty(t, root, "tmp")
+}
+
+// TestRootFSClosedHandle checks that once the FS's own handle on the root
+// is closed, opens go through os.Root, and fail once it is closed too.
+func TestRootFSClosedHandle(t *testing.T) {
+	root := t.TempDir()
+	mkdirs(t, root, "tmp", "new")
+	r, err := os.OpenRoot(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newRootFS(r)
+	if err := f.close(); err != nil {
+		t.Fatal(err)
+	}
+	fh, err := f.OpenTemp("tmp", 0o600)
+	if err != nil {
+		t.Fatalf("OpenTemp after the handle closed = %v, want os.Root to open it", err)
+	}
+	if _, ok := fh.(*os.File); !ok {
+		t.Errorf("OpenTemp gave a %T, want an *os.File from os.Root", fh)
+	}
+	d, err := f.Link(fh, "new/msg")
+	if err != nil {
+		t.Fatalf("Link: %v", err)
+	}
+	d.Close()
+	fh.Close()
+	r.Close()
+	if _, err := f.OpenTemp("tmp", 0o600); !errors.Is(err, os.ErrClosed) {
+		t.Errorf("OpenTemp with everything closed = %v, want os.ErrClosed", err)
 	}
 }

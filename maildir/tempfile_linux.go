@@ -68,70 +68,62 @@ const (
 
 // Link names f in the directory of newname, opened through the root.
 func (f rootFS) Link(file File, newname string) (Dir, error) {
-	switch fh := file.(type) {
-	case *rawFile:
-		dir := path.Dir(newname)
-		dfd, ok, err := f.openBeneath(dir, unix.O_RDONLY|unix.O_DIRECTORY, 0)
-		if !ok {
-			d, err := f.r.Open(dir)
+	dir, base := path.Dir(newname), path.Base(newname)
+	if fh, ok := file.(*rawFile); ok {
+		if dfd, ok, err := f.openBeneath(dir, unix.O_RDONLY|unix.O_DIRECTORY, 0); ok {
 			if err != nil {
 				return nil, err
 			}
-			// Fd keeps d open; d's own Close releases it.
-			if err := linkFD(fh.fd, int(d.Fd()), path.Base(newname)); err != nil {
-				d.Close()
+			if err := linkFD(fh.fd, dfd, base); err != nil {
+				unix.Close(dfd)
 				return nil, &os.LinkError{Op: "link", Old: "(unnamed)", New: newname, Err: err}
 			}
-			return d, nil
+			return &rawDir{rawFile{fd: dfd, name: dir}}, nil
 		}
-		if err != nil {
-			return nil, err
-		}
-		if err := linkFD(fh.fd, dfd, path.Base(newname)); err != nil {
-			unix.Close(dfd)
-			return nil, &os.LinkError{Op: "link", Old: "(unnamed)", New: newname, Err: err}
-		}
-		return &rawDir{rawFile{fd: dfd, name: dir}}, nil
-	case *os.File:
-		d, err := f.r.Open(path.Dir(newname))
-		if err != nil {
-			return nil, err
-		}
-		if err := linkInto(fh, d, path.Base(newname)); err != nil {
-			d.Close()
-			return nil, err
-		}
-		return d, nil
 	}
-	return nil, fmt.Errorf("link %s: %w: not a file of this filesystem", newname, ErrTempUnsupported)
-}
-
-// linkInto links the unnamed file f as name in directory d.
-func linkInto(f, d *os.File, name string) error {
-	fc, err := f.SyscallConn()
+	withFD, ok := fileFD(file)
+	if !ok {
+		return nil, fmt.Errorf("link %s: %w: not a file of this filesystem", newname, ErrTempUnsupported)
+	}
+	d, err := f.r.Open(dir)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	dc, err := d.SyscallConn()
-	if err != nil {
-		return err
-	}
-	var lerr error
-	cerr := fc.Control(func(fd uintptr) {
-		derr := dc.Control(func(dfd uintptr) {
-			lerr = linkFD(int(fd), int(dfd), name)
+	if err == nil {
+		var lerr error
+		err = withFD(func(fd int) {
+			if cerr := dc.Control(func(dfd uintptr) { lerr = linkFD(fd, int(dfd), base) }); cerr != nil {
+				lerr = cerr
+			}
 		})
-		if derr != nil {
-			lerr = derr
+		if err == nil && lerr != nil {
+			err = &os.LinkError{Op: "link", Old: "(unnamed)", New: newname, Err: lerr}
 		}
-	})
-	if cerr != nil {
-		return cerr
 	}
-	if lerr != nil {
-		return &os.LinkError{Op: "link", Old: "(unnamed)", New: name, Err: lerr}
+	if err != nil {
+		d.Close()
+		return nil, err
 	}
-	return nil
+	return d, nil
+}
+
+// fileFD returns a function that runs fn with the descriptor of file, a
+// file of this filesystem, kept open meanwhile.
+func fileFD(file File) (func(fn func(fd int)) error, bool) {
+	switch fh := file.(type) {
+	case *rawFile:
+		return func(fn func(int)) error { fn(fh.fd); return nil }, true
+	case *os.File:
+		return func(fn func(int)) error {
+			c, err := fh.SyscallConn()
+			if err != nil {
+				return err
+			}
+			return c.Control(func(fd uintptr) { fn(int(fd)) })
+		}, true
+	}
+	return nil, false
 }
 
 func linkFD(fd, dfd int, name string) error {

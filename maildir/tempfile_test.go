@@ -75,29 +75,6 @@ func TestDeliverUnnamed(t *testing.T) {
 	}
 }
 
-// TestDeliverUnnamedLinkViaProc names the unnamed file through
-// /proc/self/fd, the way a process without CAP_DAC_READ_SEARCH does.
-func TestDeliverUnnamedLinkViaProc(t *testing.T) {
-	if runtime.GOOS != "linux" {
-		t.Skip("unnamed files are a Linux feature")
-	}
-	if _, err := os.Stat("/proc/self/fd"); err != nil {
-		t.Skip("no /proc")
-	}
-	old := linkMethod.Load()
-	linkMethod.Store(linkProc)
-	t.Cleanup(func() { linkMethod.Store(old) })
-	m, root := newTestMaildir(t, Options{})
-	d, err := m.Deliver(context.Background(), "INBOX", strings.NewReader(testMsg), DeliverOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := readFile(t, d.Path); got != testMsg {
-		t.Errorf("stored %q", got)
-	}
-	assertEmpty(t, root, "tmp")
-}
-
 // noUnnamedFS is an FS whose unnamed files cannot be created, or can be
 // created but not linked.
 type noUnnamedFS struct {
