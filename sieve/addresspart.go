@@ -45,3 +45,21 @@ func (e *exec) addressValues(n *node, addrs []Address) []string {
 	}
 	return out
 }
+
+// appendAddressValues appends to dst the address part of n of each
+// address of a parsed header value, as addressValues does.
+func (e *exec) appendAddressValues(dst []string, n *node, l *addrList) []string {
+	ap := n.apart
+	if ap == nil || ap == apAll {
+		return append(dst, l.allForms()...)
+	}
+	for _, a := range l.addrs {
+		if a.invalid {
+			continue // only :all sees a value that is not an address
+		}
+		if s, ok := ap.part(e, a); ok {
+			dst = append(dst, s)
+		}
+	}
+	return dst
+}

@@ -34,7 +34,7 @@ var (
 		name:     "i;ascii-casemap",
 		fold:     asciiLower,
 		foldRune: asciiLowerRune,
-		compare:  func(a, b string) int { return strings.Compare(asciiLower(a), asciiLower(b)) },
+		compare:  compareFoldASCII,
 	}
 	cmpASCIINumeric = &comparator{
 		name:    "i;ascii-numeric",
@@ -55,6 +55,61 @@ func asciiLowerRune(r rune) rune {
 		return r + 'a' - 'A'
 	}
 	return r
+}
+
+// lowerASCII maps one octet as asciiLower does.
+func lowerASCII(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// compareFoldASCII is strings.Compare(asciiLower(a), asciiLower(b))
+// without the lowered copies: the i;ascii-casemap ordering (RFC 4790
+// §9.2), octet by octet.
+func compareFoldASCII(a, b string) int {
+	for i := 0; i < len(a) && i < len(b); i++ {
+		if ca, cb := lowerASCII(a[i]), lowerASCII(b[i]); ca != cb {
+			if ca < cb {
+				return -1
+			}
+			return 1
+		}
+	}
+	switch {
+	case len(a) < len(b):
+		return -1
+	case len(a) > len(b):
+		return 1
+	}
+	return 0
+}
+
+// containsFoldASCII is strings.Contains(asciiLower(s), asciiLower(substr))
+// without the lowered copies, for i;ascii-casemap substring matching. It
+// compares octets, so any bytes (non-ASCII, invalid UTF-8) give the same
+// result as the lowered search. Its cost is up to len(s)·len(substr)
+// comparisons: meant for short values such as header fields.
+func containsFoldASCII(s, substr string) bool {
+	n := len(substr)
+	if n == 0 {
+		return true
+	}
+	first := lowerASCII(substr[0])
+	for i := 0; i+n <= len(s); i++ {
+		if lowerASCII(s[i]) != first {
+			continue
+		}
+		j := 1
+		for j < n && lowerASCII(s[i+j]) == lowerASCII(substr[j]) {
+			j++
+		}
+		if j == n {
+			return true
+		}
+	}
+	return false
 }
 
 func asciiLower(s string) string {

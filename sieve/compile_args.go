@@ -113,8 +113,9 @@ func (c *checker) args(n *node, args []parser.Arg) bool {
 	ok := c.checkArgs(n, args)
 	want := n.spec.wantPositional(len(n.args))
 	for len(n.args) < len(want) {
-		n.args = append(n.args, &argValue{pos: n.pos, kind: want[len(n.args)], list: []*tmpl{constTmpl("")}})
+		n.args = append(n.args, newStringsArg(n.pos, want[len(n.args)], []*tmpl{constTmpl("")}))
 	}
+	n.mime, n.index, n.last = n.has("mime"), n.tags["index"], n.has("last")
 	if hasGroup(n.spec, groupAddressPart) && n.apart == nil {
 		n.apart = apAll
 	}
@@ -284,16 +285,16 @@ func (c *checker) value(a parser.Arg, want argKind, owner, which string) *argVal
 	switch a := a.(type) {
 	case parser.StringArg:
 		if want == argString || want == argStringList {
-			return &argValue{pos: pos, kind: want, list: []*tmpl{c.compileString(a.Value, pos)}}
+			return newStringsArg(pos, want, []*tmpl{c.compileString(a.Value, pos)})
 		}
 		got = argString
 	case parser.StringListArg:
 		if want == argStringList {
-			v := &argValue{pos: pos, kind: want}
+			var list []*tmpl
 			for _, s := range a.Value {
-				v.list = append(v.list, c.compileString(s, pos))
+				list = append(list, c.compileString(s, pos))
 			}
-			return v
+			return newStringsArg(pos, want, list)
 		}
 		// Like Pigeonhole, ["x"] is a list even of one: not a string.
 		got = argStringList

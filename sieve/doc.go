@@ -70,12 +70,15 @@
 //     the values of header-like tests (the :index/:last of RFC 5260).
 //
 // At run time, hooks get the *exec: e.str/e.strs expand arguments
-// (variables included), e.matchKeys matches values against keys with the
-// test's match type and comparator, e.headerValues gives decoded header
-// values, e.addAction adds an action (merging duplicates and checking
-// limits), e.msg is the Message (assert BodySource for the body) and
-// e.state keeps per-run data. Actions of new kinds implement Action, and
-// CancelsImplicitKeep() bool when they do.
+// (variables included; e.strsShared avoids the copy of a constant list
+// for callers that only read it), e.matchKeys matches values against
+// keys with the test's match type and comparator, e.headerValues gives
+// decoded header values and e.header raw ones (both cached for the run:
+// replace the message only through e.setMessage), e.addAction adds an
+// action (merging duplicates and checking limits), e.msg is the Message
+// (assert BodySource for the body) and e.state keeps per-run data.
+// Actions of new kinds implement Action, and CancelsImplicitKeep() bool
+// when they do.
 //
 // Extensions marked testOnly are never available to real scripts; the
 // conformance test harness passes its own through an unexported field of

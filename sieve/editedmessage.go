@@ -274,10 +274,19 @@ func (m *editedMessage) add(f HeaderField, last bool) {
 		m.edits.Prepend = slices.Insert(m.edits.Prepend, 0, f)
 	}
 	m.delta += int64(len(f.Raw)) + 2
+	m.changed()
+}
+
+// changed tells the run editing this layer that its header changed.
+func (m *editedMessage) changed() {
+	if m.owner != nil {
+		m.owner.headerChanged()
+	}
 }
 
 // remove deletes the given fields of name (as returned by fields).
 func (m *editedMessage) remove(name string, refs []fieldRef) {
+	defer m.changed()
 	key := asciiLower(name)
 	var sizes []int
 	if fs, ok := m.base.(fieldSizer); ok {
@@ -460,12 +469,10 @@ type editSnaps struct {
 	edits map[Action]*HeaderEdits
 }
 
-const editSnapsKey = "editheader.actions"
-
 // snapshotEdits records the current edits for the actions added since the
 // last call. Nothing is kept while the run has made no edit.
 func (e *exec) snapshotEdits() {
-	snaps, _ := e.state[editSnapsKey].(*editSnaps)
+	snaps := e.snaps
 	if snaps == nil {
 		if e.ownLayer() == nil {
 			return
@@ -476,7 +483,7 @@ func (e *exec) snapshotEdits() {
 			snaps.edits[a] = nil
 		}
 		snaps.seen = len(e.actions)
-		e.state[editSnapsKey] = snaps
+		e.snaps = snaps
 	}
 	if len(e.actions) < snaps.seen {
 		snaps.seen = 0 // the actions were reset
@@ -494,8 +501,8 @@ func (e *exec) snapshotEdits() {
 }
 
 func (e *exec) actionEdits() map[Action]*HeaderEdits {
-	if snaps, ok := e.state[editSnapsKey].(*editSnaps); ok {
-		return snaps.edits
+	if e.snaps != nil {
+		return e.snaps.edits
 	}
 	return nil
 }

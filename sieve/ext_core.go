@@ -2,6 +2,7 @@ package sieve
 
 import (
 	"fmt"
+	"slices"
 	"unicode/utf8"
 )
 
@@ -151,50 +152,65 @@ func evalSize(e *exec, n *node) (bool, error) {
 }
 
 func evalExists(e *exec, n *node) (bool, error) {
-	for _, h := range e.strs(n.args[0]) {
-		if len(e.msg.Header(h)) == 0 {
+	for _, h := range e.strsShared(n.args[0]) {
+		if len(e.header(h)) == 0 {
 			return false, nil
 		}
 	}
 	return true, nil
 }
 
-// headerValues returns the decoded values of the named header fields.
+// headerValues returns the decoded values of the named header fields. The
+// result may be shared with the run cache: do not modify it.
 func (e *exec) headerValues(names []string) []string {
 	var out []string
+	shared := false
 	for _, h := range names {
 		if !validHeaderName(h) {
 			continue
 		}
-		for _, v := range e.msg.Header(h) {
+		vs := e.decodedHeader(h)
+		for range vs {
 			e.step()
-			out = append(out, e.decoded(v))
+		}
+		switch {
+		case len(vs) == 0:
+		case out == nil:
+			out, shared = vs, true // one field name: no copy
+		case shared:
+			out, shared = slices.Concat(out, vs), false
+		default:
+			out = append(out, vs...)
 		}
 	}
 	return out
 }
 
 func evalHeader(e *exec, n *node) (bool, error) {
-	values := e.filterValues(n, e.headerValues(e.strs(n.args[0])))
+	values := e.filterValues(n, e.headerValues(e.strsShared(n.args[0])))
 	return e.matchKeys(n, values, n.args[1]), nil
 }
 
 func evalAddress(e *exec, n *node) (bool, error) {
-	var addrs []Address
-	for _, h := range e.strs(n.args[0]) {
+	// The values are gathered in the run's buffer: matchKeys neither
+	// keeps nor changes them, and no other test runs until it returns.
+	values := e.valueBuf[:0]
+	for _, h := range e.strsShared(n.args[0]) {
 		if !validHeaderName(h) {
 			continue
 		}
-		for _, v := range e.filterValues(n, e.msg.Header(h)) {
+		for _, v := range e.filterValues(n, e.header(h)) {
 			e.step()
-			addrs = append(addrs, e.addresses(v)...)
+			values = e.appendAddressValues(values, n, e.addresses(v))
 		}
 	}
-	return e.matchKeys(n, e.addressValues(n, addrs), n.args[1]), nil
+	e.valueBuf = values[:0]
+	return e.matchKeys(n, values, n.args[1]), nil
 }
 
 // filterValues applies value filters of required extensions (:index and
-// :last of RFC 5260 ...).
+// :last of RFC 5260 ...). They return a subslice of values or a new
+// slice, never changing values.
 func (e *exec) filterValues(n *node, values []string) []string {
 	for _, f := range e.s.lang.filters {
 		values = f(e, n, values)
@@ -202,14 +218,18 @@ func (e *exec) filterValues(n *node, values []string) []string {
 	return values
 }
 
+// defaultMatch is the match of a test given no match type or comparator
+// (RFC 5228 §2.7.1, §2.7.3); never changed at run time.
+var defaultMatch = &matchSpec{typ: mtIs, cmp: cmpASCIICasemap}
+
 // matchKeys matches values against the expanded keys with n's match type
 // and comparator.
 func (e *exec) matchKeys(n *node, values []string, keys *argValue) bool {
 	m := n.match
 	if m == nil {
-		m = &matchSpec{typ: mtIs, cmp: cmpASCIICasemap}
+		m = defaultMatch
 	}
-	ks := e.strs(keys)
+	ks := e.strsShared(keys)
 	return e.traceMatch(n, m, values, ks, m.typ.match(e, m, values, ks))
 }
 

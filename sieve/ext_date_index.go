@@ -30,15 +30,15 @@ func checkLast(c *checker, n *node) {
 // filterIndex keeps the field selected by :index (and :last), or nothing
 // when there are not that many fields.
 func filterIndex(_ *exec, n *node, values []string) []string {
-	v, ok := n.tags["index"]
-	if !ok || v == nil {
+	v := n.index // n.tags["index"], resolved at compile time
+	if v == nil {
 		return values
 	}
 	i := int(v.num)
 	if v.num < 1 || v.num > int64(len(values)) {
 		return nil
 	}
-	if n.has("last") {
+	if n.last {
 		i = len(values) - i + 1
 	}
 	return values[i-1 : i : i]

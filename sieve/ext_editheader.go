@@ -182,7 +182,7 @@ func runDeleteheader(e *exec, n *node) error {
 		var keep []fieldRef
 		for _, r := range refs {
 			e.step()
-			if e.matchKeys(n, []string{e.decoded(r.value)}, n.args[1]) {
+			if e.matchKeys(n, []string{decodeHeader(r.value)}, n.args[1]) {
 				keep = append(keep, r)
 			}
 		}

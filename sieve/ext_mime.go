@@ -221,7 +221,7 @@ func evalMime(e *exec, n *node) (bool, error) {
 		parts = subtree(cur)
 	}
 	saved := e.msg
-	defer func() { e.msg = saved }()
+	defer e.setMessage(saved)
 	headers := make([]*partHeader, len(parts))
 	for i, p := range parts {
 		headers[i] = &partHeader{n: n, e: e, size: saved.Size()}
@@ -247,7 +247,7 @@ func evalMime(e *exec, n *node) (bool, error) {
 	}
 	for _, h := range headers {
 		e.step()
-		e.msg = h
+		e.setMessage(h)
 		ok, err := n.spec.eval(e, n)
 		if err != nil || ok {
 			return ok, err

@@ -23,14 +23,21 @@ type exec struct {
 	implicitKeep bool
 	redirects    int
 	steps        int
-	// rc memoises decoded headers and address lists.
-	rc *runCache
+	// rc memoises header values, decoded values and address lists.
+	rc runCache
 	// delim is the subaddress delimiter in force.
 	delim string
 	// cur is the node being executed, for error positions.
 	cur *node
 	// state lets extensions keep per-run data, keyed by extension name.
 	state map[string]any
+	// trace is the run's Tracer (WithTracer), nil when none.
+	trace Tracer
+	// valueBuf is reused by the address test to gather its values.
+	valueBuf []string
+	// snaps records the edits each action saw, nil until the run edits
+	// the header (editheader).
+	snaps *editSnaps
 }
 
 // errStop ends a run early (RFC 5228 §3.3).
@@ -63,6 +70,7 @@ func (s *Script) Run(ctx context.Context, in *Input) (res *Result, err error) {
 		implicitKeep: true,
 		state:        map[string]any{},
 		delim:        s.delim,
+		trace:        tracerOf(ctx),
 	}
 	e.flags = append([]string(nil), in.Flags...)
 	if in.RecipientDelimiter != "" {
@@ -150,7 +158,7 @@ func (e *exec) eval(n *node) (bool, error) {
 	e.cur = n
 	var ok bool
 	var err error
-	if n.has("mime") {
+	if n.mime {
 		ok, err = evalMime(e, n) // RFC 5703 §4: the test looks at MIME parts
 	} else {
 		ok, err = n.spec.eval(e, n)
@@ -176,6 +184,16 @@ func (e *exec) strs(v *argValue) []string {
 		out[i] = e.expand(t)
 	}
 	return out
+}
+
+// strsShared expands a string-list argument like strs, without copying a
+// constant list: the result may be shared with the compiled script and
+// with other runs, so the caller must neither modify nor keep it.
+func (e *exec) strsShared(v *argValue) []string {
+	if v.consts != nil {
+		return v.consts
+	}
+	return e.strs(v)
 }
 
 // tagStr expands a tagged string argument, "" when absent.
@@ -245,9 +263,13 @@ func (e *exec) services() Services {
 	return systemServices{}
 }
 
-// SetMessage replaces the message for the rest of the run; used by
-// extensions that change the message.
-func (e *exec) setMessage(m Message) { e.msg = m }
+// setMessage replaces the message for the rest of the run (or, for the
+// :mime tests, while they look at one part); used by extensions that
+// change the message.
+func (e *exec) setMessage(m Message) {
+	e.msg = m
+	e.headerChanged()
+}
 
 type emptyMessage struct{}
 

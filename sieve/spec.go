@@ -91,6 +91,13 @@ type node struct {
 	// match, cmp and apart are the compiled shared groups of a test.
 	match *matchSpec
 	apart *addressPart
+	// mime, index and last are tags the run looks at on every header,
+	// address or date test, resolved once by args instead of being looked
+	// up in tags at each evaluation: :mime (RFC 5703 §4), :index and
+	// :last (RFC 5260 §6); index is nil when absent.
+	mime  bool
+	index *argValue
+	last  bool
 	// data is extension-private compiled data set by check.
 	data any
 }
@@ -101,6 +108,20 @@ type argValue struct {
 	kind argKind
 	num  int64
 	list []*tmpl // one element for argString
+	// consts is the list of a string or string-list argument whose
+	// strings are all constant, computed once at compile time; nil
+	// otherwise. It is shared by every run: read it, never change it.
+	consts []string
+}
+
+// newStringsArg returns a string or string-list argument, with its
+// constant list computed when it has no variable.
+func newStringsArg(pos Pos, kind argKind, list []*tmpl) *argValue {
+	v := &argValue{pos: pos, kind: kind, list: list}
+	if s, ok := v.constStrings(); ok {
+		v.consts = s
+	}
+	return v
 }
 
 func (n *node) has(tag string) bool { _, ok := n.tags[tag]; return ok }

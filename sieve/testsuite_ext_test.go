@@ -137,7 +137,7 @@ func (s *suite) configInt(key string) int {
 
 // refresh makes the running exec see the suite's message and envelope.
 func (s *suite) refresh(e *exec) {
-	e.msg = s.msg
+	e.setMessage(s.msg)
 	e.env = s.env
 }
 

@@ -1,6 +1,9 @@
 package sieve
 
-import "context"
+import (
+	"context"
+	"slices"
+)
 
 // Tracer follows a run as it happens, for tools that explain what a script
 // did ("sluice test --trace"). Its methods are called synchronously from
@@ -18,39 +21,24 @@ type Tracer interface {
 
 type traceKey struct{}
 
-// WithTracer returns a context that makes Script.Run report to t. Runs
-// without it pay one map lookup per command.
+// WithTracer returns a context that makes Script.Run report to t. The
+// tracer is looked up once per run.
 func WithTracer(ctx context.Context, t Tracer) context.Context {
 	return context.WithValue(ctx, traceKey{}, t)
 }
 
-// stateTrace is the e.state key caching the run's Tracer (or noTracer).
-const stateTrace = " trace"
-
-type noTracer struct{}
-
-func (e *exec) tracer() Tracer {
-	switch t := e.state[stateTrace].(type) {
-	case Tracer:
-		return t
-	case noTracer:
+// tracerOf returns the Tracer ctx carries, nil when none.
+func tracerOf(ctx context.Context) Tracer {
+	if ctx == nil {
 		return nil
 	}
-	var t Tracer
-	if e.ctx != nil {
-		t, _ = e.ctx.Value(traceKey{}).(Tracer)
-	}
-	if t == nil {
-		e.state[stateTrace] = noTracer{}
-		return nil
-	}
-	e.state[stateTrace] = t
+	t, _ := ctx.Value(traceKey{}).(Tracer)
 	return t
 }
 
 func (e *exec) traceCommand(n *node) {
-	if t := e.tracer(); t != nil {
-		t.Command(n.pos, n.spec.name)
+	if e.trace != nil {
+		e.trace.Command(n.pos, n.spec.name)
 	}
 }
 
@@ -58,15 +46,17 @@ func (e *exec) traceTest(n *node, ok bool, err error) {
 	if err != nil {
 		return
 	}
-	if t := e.tracer(); t != nil {
-		t.Test(n.pos, n.spec.name, ok)
+	if e.trace != nil {
+		e.trace.Test(n.pos, n.spec.name, ok)
 	}
 }
 
-// traceMatch reports a match and returns its result unchanged.
+// traceMatch reports a match and returns its result unchanged. The tracer
+// gets copies: values and keys may be shared with the run cache and the
+// compiled script.
 func (e *exec) traceMatch(n *node, m *matchSpec, values, keys []string, matched bool) bool {
-	if t := e.tracer(); t != nil {
-		t.Match(n.pos, m.typ.name, m.cmp.name, values, keys, matched)
+	if e.trace != nil {
+		e.trace.Match(n.pos, m.typ.name, m.cmp.name, slices.Clone(values), slices.Clone(keys), matched)
 	}
 	return matched
 }
