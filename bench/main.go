@@ -174,6 +174,9 @@ func (b *bench) run(ctx context.Context, scs []scenario) (*report, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := waitAfterDeletion(ctx, b.opts.TempDir, b.log); err != nil {
+		return nil, err
+	}
 	base, err := os.MkdirTemp(b.opts.TempDir, "sluice-bench-")
 	if err != nil {
 		return nil, fmt.Errorf("work dir: %w", err)
@@ -181,7 +184,11 @@ func (b *bench) run(ctx context.Context, scs []scenario) (*report, error) {
 	if b.opts.Keep {
 		b.log.Info("keeping the work directory", "dir", base)
 	} else {
-		defer os.RemoveAll(base)
+		defer func() {
+			if err := removeWorkDir(b.opts.TempDir, base); err != nil {
+				b.log.Warn("removing the work directory", "dir", base, "err", err)
+			}
+		}()
 	}
 	// The mail account must reach the homes below base.
 	if err := os.Chmod(base, 0o755); err != nil {

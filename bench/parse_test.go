@@ -2,8 +2,11 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -302,5 +305,38 @@ func TestCheckReachable(t *testing.T) {
 	}
 	if err := (account{}).checkReachable(inner); err != nil {
 		t.Fatalf("unprivileged run: %v", err)
+	}
+}
+
+func TestWaitAfterDeletion(t *testing.T) {
+	tmp := t.TempDir()
+	log := slog.New(slog.DiscardHandler)
+	// No previous run: no wait.
+	if err := waitAfterDeletion(t.Context(), tmp, log); err != nil {
+		t.Fatal(err)
+	}
+	base := filepath.Join(tmp, "sluice-bench-1")
+	if err := os.MkdirAll(filepath.Join(base, "a", "b"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := removeWorkDir(tmp, base); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(base); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("work dir still there: %v", err)
+	}
+	// Just deleted: the wait lasts until the context ends.
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := waitAfterDeletion(ctx, tmp, log); !errors.Is(err, context.Canceled) {
+		t.Errorf("wait right after a deletion = %v, want it to wait (and see the cancellation)", err)
+	}
+	// Long ago: no wait.
+	old := time.Now().Add(-2 * afterDeletion)
+	if err := os.Chtimes(deletionStamp(tmp), old, old); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitAfterDeletion(ctx, tmp, log); err != nil {
+		t.Errorf("wait long after a deletion = %v, want none", err)
 	}
 }

@@ -1,13 +1,16 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
 	"sync/atomic"
+	"time"
 )
 
 // trashSeq names the entries of a trash directory.
@@ -29,4 +32,48 @@ func setAside(trash, path string) error {
 		return fmt.Errorf("trash: %w", err)
 	}
 	return nil
+}
+
+// afterDeletion is how long a run waits after the previous run deleted
+// its work directory: ext4 without a journal reuses no freed inode for
+// 60 s, and until then every file created in the block group searches
+// past them, which would slow the first minute of this run.
+const afterDeletion = 65 * time.Second
+
+// deletionStamp is the file in the temp directory whose modification time
+// says when the last run deleted its work directory.
+func deletionStamp(tmp string) string { return filepath.Join(tmp, ".sluice-bench-deleted") }
+
+// removeWorkDir deletes a run's work directory and records when.
+func removeWorkDir(tmp, base string) error {
+	err := os.RemoveAll(base)
+	if werr := os.WriteFile(deletionStamp(tmp), nil, 0o644); werr != nil {
+		err = errors.Join(err, werr)
+	}
+	return err
+}
+
+// waitAfterDeletion waits until afterDeletion has passed since a previous
+// run deleted its work directory in tmp.
+func waitAfterDeletion(ctx context.Context, tmp string, log *slog.Logger) error {
+	fi, err := os.Stat(deletionStamp(tmp))
+	if err != nil {
+		return nil
+	}
+	wait := time.Until(fi.ModTime().Add(afterDeletion))
+	if wait <= 0 {
+		return nil
+	}
+	if wait > afterDeletion {
+		wait = afterDeletion // a clock step or a stamp from the future
+	}
+	log.Info("waiting for the previous run's deleted files to settle (see bench/README.md)", "wait", wait.Round(time.Second))
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
