@@ -88,7 +88,7 @@ func (o *output) render(source string) string {
 			b.WriteString(line + oneLine(n.Text) + "\n")
 		}
 	}
-	for _, t := range sectionOrder {
+	for _, t := range o.tableOrder() {
 		es := o.tables[t]
 		if len(es) == 0 {
 			continue
@@ -109,6 +109,20 @@ func (o *output) render(source string) string {
 		}
 	}
 	return b.String()
+}
+
+// tableOrder is sectionOrder, then any other table in name order, so
+// that a table added without a place in sectionOrder is still written.
+func (o *output) tableOrder() []string {
+	order := slices.Clone(sectionOrder)
+	var others []string
+	for t := range o.tables {
+		if !slices.Contains(sectionOrder, t) {
+			others = append(others, t)
+		}
+	}
+	slices.Sort(others)
+	return append(order, others...)
 }
 
 // oneLine folds a note into one comment line; control characters,
