@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"syscall"
 
 	"github.com/sluice-mail/sluice/internal/config"
 	"github.com/sluice-mail/sluice/internal/scripts"
@@ -149,7 +150,12 @@ func checkOne(ctx context.Context, path string, roots scripts.IncludeRoots, opts
 
 // readScript reads a script file, refusing anything but a regular file.
 func readScript(path string) ([]byte, error) {
-	fh, err := os.Open(path)
+	return readRegular(os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0))
+}
+
+// readRegular reads the file fh, opened with O_NONBLOCK (so that a FIFO
+// in a script's place cannot block the open), if it is a regular file.
+func readRegular(fh *os.File, err error) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
@@ -159,7 +165,7 @@ func readScript(path string) ([]byte, error) {
 		return nil, err
 	}
 	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: not a regular file", path)
+		return nil, &fs.PathError{Op: "read", Path: fh.Name(), Err: scripts.ErrNotRegular}
 	}
 	return io.ReadAll(io.LimitReader(fh, maxScriptSize))
 }
@@ -239,12 +245,11 @@ func (l *includeLoader) Load(ctx context.Context, loc sieve.Location, name strin
 		return nil, err
 	}
 	defer root.Close()
-	fh, err := root.Open(file)
+	src, err := readRegular(root.OpenFile(file, os.O_RDONLY|syscall.O_NONBLOCK, 0))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, unwrapPathErr(err))
 	}
-	defer fh.Close()
-	return io.ReadAll(io.LimitReader(fh, maxScriptSize))
+	return src, nil
 }
 
 func unwrapPathErr(err error) error {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/sluice-mail/sluice/sieve"
@@ -214,5 +215,23 @@ func TestCheckUserAndExplain(t *testing.T) {
 	out, _, code = runCLI(t, "doctor", "-c", cfg, "bob@example.org")
 	if code != exitCheckUsage || !strings.Contains(out, "lookup failed") {
 		t.Errorf("unknown user: exit %d, out %q", code, out)
+	}
+}
+
+// TestCheckRefusesFIFO checks that a FIFO in the place of a script or of
+// an included script is refused at once instead of blocking the check.
+func TestCheckRefusesFIFO(t *testing.T) {
+	dir := t.TempDir()
+	if err := syscall.Mkfifo(filepath.Join(dir, "fifo.sieve"), 0o644); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	writeFile(t, filepath.Join(dir, "main.sieve"), "require \"include\";\ninclude :personal \"fifo\";\n")
+	_, errOut, code := runCLI(t, "check", "-c", "testdata/check/sluice.toml", filepath.Join(dir, "fifo.sieve"))
+	if code != exitCheckUsage || !strings.Contains(errOut, "not a regular file") {
+		t.Errorf("FIFO script: exit %d, stderr %q", code, errOut)
+	}
+	out, _, code := runCLI(t, "check", "-c", "testdata/check/sluice.toml", filepath.Join(dir, "main.sieve"))
+	if code != exitScriptError || !strings.Contains(out, "not a regular file") {
+		t.Errorf("FIFO include: exit %d, out %q", code, out)
 	}
 }
