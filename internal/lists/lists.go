@@ -18,26 +18,24 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
-	"syscall"
-	"time"
 	"unicode"
+
+	"github.com/sluice-mail/sluice/internal/filecache"
 )
 
 // Files is a set of named lists, each read from a file. It is safe for
 // concurrent use.
 type Files struct {
-	lists map[string]*fileList
+	lists map[string]*filecache.Cache[map[string]struct{}]
 }
 
 // New returns the lists named by the keys of files, read from the paths
 // they map to. Paths must be absolute; the files are read on first use.
 func New(files map[string]string) (*Files, error) {
-	f := &Files{lists: make(map[string]*fileList, len(files))}
+	f := &Files{lists: make(map[string]*filecache.Cache[map[string]struct{}], len(files))}
 	for name, path := range files {
 		if name == "" {
 			return nil, errors.New("lists: empty list name")
@@ -45,7 +43,7 @@ func New(files map[string]string) (*Files, error) {
 		if !filepath.IsAbs(path) {
 			return nil, fmt.Errorf("lists: %q: path %q is not absolute", name, path)
 		}
-		f.lists[name] = &fileList{path: path}
+		f.lists[name] = filecache.New(path, 0, parseSet) // looked at on every use
 	}
 	return f, nil
 }
@@ -88,9 +86,9 @@ func (f *Files) Contains(ctx context.Context, list, value string) (bool, error) 
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}
-	set, err := l.entries()
+	set, err := l.Get()
 	if err != nil {
-		return false, err
+		return false, fmt.Errorf("list file: %w", err)
 	}
 	_, in := set[fold(value)]
 	return in, nil
@@ -109,6 +107,8 @@ func fold(s string) string {
 	return s
 }
 
+func parseSet(data []byte) (map[string]struct{}, error) { return Parse(data), nil }
+
 // Parse reads the entries of a list file.
 func Parse(data []byte) map[string]struct{} {
 	set := make(map[string]struct{})
@@ -122,47 +122,4 @@ func Parse(data []byte) map[string]struct{} {
 		set[fold(line)] = struct{}{}
 	}
 	return set
-}
-
-// fileList is one list file and its parsed entries.
-type fileList struct {
-	path string
-
-	mu  sync.Mutex
-	sig fileSig
-	set map[string]struct{} // nil until read
-}
-
-type fileSig struct {
-	mtime time.Time
-	size  int64
-	ino   uint64
-	ctime int64 // ns; cannot be set by users, so it catches touch -d
-}
-
-// entries returns the list's entries, reading the file again when it
-// changed since the last read.
-func (l *fileList) entries() (map[string]struct{}, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	fi, err := os.Stat(l.path)
-	if err != nil {
-		return nil, fmt.Errorf("list file: %w", err)
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("list file %s: not a regular file", l.path)
-	}
-	sig := fileSig{mtime: fi.ModTime(), size: fi.Size()}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		sig.ino, sig.ctime = uint64(st.Ino), st.Ctim.Nano()
-	}
-	if l.set != nil && sig == l.sig {
-		return l.set, nil
-	}
-	data, err := os.ReadFile(l.path)
-	if err != nil {
-		return nil, fmt.Errorf("list file: %w", err)
-	}
-	l.set, l.sig = Parse(data), sig
-	return l.set, nil
 }

@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/sluice-mail/sluice/internal/fileid"
 )
 
 // fileState is what a dependency looked like when a program was compiled.
@@ -47,9 +49,7 @@ func observe(path string) fileState {
 	st := lst
 	if lst.Mode()&fs.ModeSymlink != 0 {
 		s.link, _ = os.Readlink(path)
-		if sys, ok := lst.Sys().(*syscall.Stat_t); ok {
-			s.linkIno = sys.Ino
-		}
+		s.linkIno = fileid.Of(lst).Ino
 		if st, err = os.Stat(path); err != nil {
 			s.errno = errnoOf(err)
 			return s
@@ -64,11 +64,8 @@ func (s *fileState) fill(st fs.FileInfo) {
 	s.size = st.Size()
 	s.mode = st.Mode()
 	s.mtime = st.ModTime().UnixNano()
-	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
-		s.dev = uint64(sys.Dev)
-		s.ino = sys.Ino
-		s.ctime = sys.Ctim.Nano()
-	}
+	id := fileid.Of(st)
+	s.dev, s.ino, s.ctime = id.Dev, id.Ino, id.Ctime
 }
 
 // errnoOf keeps the errno of a failed stat so that a change from, say,

@@ -135,7 +135,7 @@ func TestPasswdFileReload(t *testing.T) {
 	writeFile(t, path, "a@x.org:::::/home/a\n")
 	p := testPasswdFile(t, path)
 	clock := &fakeClock{t: time.Unix(1_000_000, 0)}
-	p.cache.now = clock.now
+	p.cache.SetClock(clock.now)
 
 	lookup := func(key string) (Entry, error) {
 		t.Helper()
@@ -242,7 +242,7 @@ func TestPasswdFileConcurrent(t *testing.T) {
 	writeFile(t, path, "a@x.org:::::/home/a\n")
 	p := testPasswdFile(t, path)
 	var clock atomicClock
-	p.cache.now = clock.now
+	p.cache.SetClock(clock.now)
 	done := make(chan struct{})
 	for range 4 {
 		go func() {

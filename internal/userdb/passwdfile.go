@@ -9,17 +9,24 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/sluice-mail/sluice/internal/filecache"
 )
 
+// checkInterval is how often a user database file (passwd-file, the
+// system's passwd) is looked at for changes.
+const checkInterval = time.Second
+
 // PasswdFile is a Source reading a Dovecot passwd-file. The file is read
-// again when it changes (see fileCache). A broken line makes lookups of
+// again when it changes (see package filecache). A broken line makes lookups of
 // its user fail temporarily; other users are unaffected.
 type PasswdFile struct {
 	path  string
 	fold  func(string) string
 	ids   idFiles
 	log   *slog.Logger
-	cache *fileCache[*passwdDB]
+	cache *filecache.Cache[*passwdDB]
 }
 
 // idFiles names the system files used to resolve uid/gid names.
@@ -65,8 +72,8 @@ func NewPasswdFile(path string, opts PasswdFileOptions) (*PasswdFile, error) {
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
 	}
-	p.cache = newFileCache(path, p.parse)
-	db, err := p.cache.get()
+	p.cache = filecache.New(path, checkInterval, p.parse)
+	db, err := p.cache.Get()
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +88,7 @@ func (p *PasswdFile) Lookup(ctx context.Context, q Query) (Entry, error) {
 	if err := ctx.Err(); err != nil {
 		return Entry{}, err
 	}
-	db, err := p.cache.get()
+	db, err := p.cache.Get()
 	if err != nil {
 		return Entry{}, fmt.Errorf("passwd-file: %w", err)
 	}

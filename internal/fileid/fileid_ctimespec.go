@@ -1,0 +1,13 @@
+//go:build darwin || freebsd || netbsd
+
+package fileid
+
+import "syscall"
+
+func of(sys any) ID {
+	st, ok := sys.(*syscall.Stat_t)
+	if !ok {
+		return ID{}
+	}
+	return ID{Dev: uint64(st.Dev), Ino: uint64(st.Ino), Ctime: st.Ctimespec.Nano()}
+}
