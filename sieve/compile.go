@@ -96,43 +96,62 @@ func (c *checker) warnf(pos Pos, format string, args ...any) {
 // Compile parses and checks a script. The error, if any, is a
 // *CompileErrors holding every problem found, each with its position.
 func Compile(ctx context.Context, name string, src []byte, opts Options) (*Script, error) {
-	limits := opts.Limits.withDefaults()
-	c := &checker{
+	c := newChecker(ctx, name, opts, newLanguage(opts.Extensions, opts.extra), opts.Limits.withDefaults(), map[string]any{})
+	s, parseFailed := c.compile(src)
+	if s == nil {
+		return nil, &CompileErrors{Errors: c.errs, parse: parseFailed}
+	}
+	return s, nil
+}
+
+// newChecker returns the checker of the script name. A script and the
+// scripts it includes (RFC 6609) are compiled with the same options,
+// language, limits and state, each by its own checker.
+func newChecker(ctx context.Context, name string, opts Options, lang *language, limits Limits, state map[string]any) *checker {
+	return &checker{
 		ctx:        ctx,
 		name:       name,
 		opts:       opts,
-		lang:       newLanguage(opts.Extensions, opts.extra),
+		lang:       lang,
 		limits:     limits,
 		required:   map[string]bool{},
 		requiredAt: map[string]Pos{},
 		namespaces: map[string]bool{},
-		state:      map[string]any{},
+		state:      state,
 	}
-	if len(src) > limits.ScriptSize {
-		c.errorf(Pos{Script: name, Line: 1, Column: 1}, "script is too large (%d bytes, max %d)", len(src), limits.ScriptSize)
-		return nil, &CompileErrors{Errors: c.errs}
+}
+
+// compile takes one script, the one given to Compile or an included one,
+// through the size limit, parsing and checking. It returns nil when the
+// script has errors, which are then in c.errs; parseFailed says they are
+// parse errors, found before any command was checked.
+func (c *checker) compile(src []byte) (s *Script, parseFailed bool) {
+	if len(src) > c.limits.ScriptSize {
+		c.errorf(Pos{Script: c.name, Line: 1, Column: 1}, "script is too large (%d bytes, max %d)", len(src), c.limits.ScriptSize)
+		return nil, false
 	}
-	cmds, perrs := parseAll(name, src, limits)
+	cmds, perrs := parseAll(c.name, src, c.limits)
 	if perrs != nil {
-		return nil, &CompileErrors{Errors: perrs, parse: true}
+		c.errs = append(c.errs, perrs...)
+		return nil, true
 	}
 	prog := c.block(cmds, 0, true)
 	if len(c.errs) > 0 {
-		return nil, &CompileErrors{Errors: c.errs}
+		return nil, false
 	}
-	delim := opts.RecipientDelimiter
+	delim := c.opts.RecipientDelimiter
 	if delim == "" {
 		delim = "+"
 	}
 	return &Script{
-		name:     name,
+		name:     c.name,
 		prog:     prog,
 		required: c.required,
 		warnings: c.warns,
-		limits:   limits,
+		limits:   c.limits,
 		lang:     c.lang,
 		delim:    delim,
-	}, nil
+	}, false
 }
 
 var posPrefix = regexp.MustCompile(`^(\d+):(\d+): `)

@@ -64,8 +64,8 @@
 //     are only accepted when the extension is required;
 //   - members of the shared groups: match types (matchType, with a
 //     compile-time check against the comparator and an optional
-//     compileKey hook, e.g. for :regex), comparators, address parts and
-//     set modifiers (:encodeurl);
+//     compileKey hook for constant keys, e.g. for :matches and :regex),
+//     comparators, address parts and set modifiers (:encodeurl);
 //   - variable namespaces (${env.name}) and a value filter that narrows
 //     the values of header-like tests (the :index/:last of RFC 5260).
 //

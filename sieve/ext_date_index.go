@@ -47,7 +47,7 @@ func filterIndex(_ *exec, n *node, values []string) []string {
 // extChecks runs the compile-time checks extensions attach to a test
 // beyond its own check: those of tags added by other extensions (:index,
 // :last ...) and the pre-compilation of constant keys for match types that
-// need it (:regex).
+// need it (:matches, :regex).
 func (c *checker) extChecks(n *node) {
 	for _, t := range c.lang.tags[n.spec.name] {
 		if t.check != nil && n.has(t.tag.name) {

@@ -176,45 +176,11 @@ func checkInclude(c *checker, n *node) {
 // include state of the including one. Its errors and warnings are added to
 // c's, under the included script's name.
 func compileIncluded(c *checker, key scriptKey, src []byte) (*Script, bool) {
-	sub := &checker{
-		ctx:        c.ctx,
-		name:       key.name,
-		opts:       c.opts,
-		lang:       c.lang,
-		limits:     c.limits,
-		required:   map[string]bool{},
-		requiredAt: map[string]Pos{},
-		namespaces: map[string]bool{},
-		state:      c.state,
-	}
-	if len(src) > c.limits.ScriptSize {
-		c.errorf(Pos{Script: key.name, Line: 1, Column: 1}, "script is too large (%d bytes, max %d)", len(src), c.limits.ScriptSize)
-		return nil, false
-	}
-	cmds, perrs := parseAll(key.name, src, c.limits)
-	if perrs != nil {
-		c.errs = append(c.errs, perrs...)
-		return nil, false
-	}
-	prog := sub.block(cmds, 0, true)
+	sub := newChecker(c.ctx, key.name, c.opts, c.lang, c.limits, c.state)
+	s, _ := sub.compile(src)
 	c.warns = append(c.warns, sub.warns...)
-	if len(sub.errs) > 0 {
-		c.errs = append(c.errs, sub.errs...)
-		return nil, false
-	}
-	delim := c.opts.RecipientDelimiter
-	if delim == "" {
-		delim = "+"
-	}
-	return &Script{
-		name:     key.name,
-		prog:     prog,
-		required: sub.required,
-		warnings: sub.warns,
-		limits:   c.limits,
-		lang:     c.lang,
-		delim:    delim,
-	}, true
+	c.errs = append(c.errs, sub.errs...)
+	return s, s != nil
 }
 
 func checkGlobal(c *checker, n *node) {

@@ -53,7 +53,7 @@ func checkRegexComparator(c *checker, pos Pos, m *matchSpec) {
 }
 
 // compileRegexKey compiles one key; the error names what is wrong.
-func compileRegexKey(_ *checker, _ Pos, key string) (any, error) {
+func compileRegexKey(_ *checker, _ Pos, _ *matchSpec, key string) (any, error) {
 	return newRegexKey(key)
 }
 
@@ -74,30 +74,6 @@ func newRegexKey(key string) (*regexKey, error) {
 	exact.Longest()
 	fold.Longest()
 	return &regexKey{exact: exact, fold: fold}, nil
-}
-
-// compileKeys pre-compiles the constant keys (the last positional argument)
-// of a test whose match type has a compileKey hook, reporting invalid ones
-// with their position.
-func (c *checker) compileKeys(n *node, m *matchSpec) {
-	if len(n.args) == 0 {
-		return
-	}
-	keys := n.args[len(n.args)-1]
-	for _, t := range keys.list {
-		if !t.constant {
-			continue
-		}
-		d, err := m.typ.compileKey(c, keys.pos, t.lit)
-		if err != nil {
-			c.errorf(keys.pos, "invalid :%s key '%s' for the %s test: %v", m.typ.name, t.lit, n.spec.name, err)
-			continue
-		}
-		if m.keyData == nil {
-			m.keyData = map[string]any{}
-		}
-		m.keyData[t.lit] = d
-	}
 }
 
 // regexCache holds keys compiled at run time (keys built from variables),

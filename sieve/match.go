@@ -17,10 +17,12 @@ type matchType struct {
 	// argument at compile time; nil = always fine.
 	check func(c *checker, pos Pos, m *matchSpec)
 	// match reports whether any value matches any key. keys are already
-	// expanded. It may set match variables through e.setMatch.
+	// expanded. It may set match variables through e.setMatch, or
+	// directly in e.match up to e.matchLimit as :matches does.
 	match func(e *exec, m *matchSpec, values, keys []string) bool
-	// compileKey, when set, pre-compiles constant keys (used by :regex).
-	compileKey func(c *checker, pos Pos, key string) (any, error)
+	// compileKey, when set, pre-compiles constant keys for the match's
+	// comparator (used by :matches and :regex); see compileKeys.
+	compileKey func(c *checker, pos Pos, m *matchSpec, key string) (any, error)
 }
 
 // matchSpec is the compiled match of one test: match type, its argument
@@ -73,22 +75,10 @@ var (
 		},
 	}
 	mtMatches = &matchType{
-		name:  "matches",
-		check: needSubstring,
-		match: func(e *exec, m *matchSpec, values, keys []string) bool {
-			for _, v := range values {
-				for _, k := range keys {
-					if !e.step() {
-						return false
-					}
-					if caps, ok := wildcardMatch(k, v, m.cmp.foldRune, e.step); ok {
-						e.setMatch(caps)
-						return true
-					}
-				}
-			}
-			return false
-		},
+		name:       "matches",
+		check:      needSubstring,
+		match:      matchWildcard,
+		compileKey: compileWildcardKey,
 	}
 )
 
@@ -105,88 +95,71 @@ func needSubstring(c *checker, pos Pos, m *matchSpec) {
 	}
 }
 
-// patTok is one element of a :matches pattern.
-type patTok struct {
-	kind byte // 'l' literal, '*', '?'
-	r    rune
-}
-
-func parsePattern(p string) []patTok {
-	toks := make([]patTok, 0, len(p))
-	esc := false
-	for _, r := range p {
-		switch {
-		case esc:
-			toks = append(toks, patTok{kind: 'l', r: r})
-			esc = false
-		case r == '\\':
-			esc = true
-		case r == '*':
-			// Consecutive stars behave like one but each still captures.
-			toks = append(toks, patTok{kind: '*'})
-		case r == '?':
-			toks = append(toks, patTok{kind: '?'})
-		default:
-			toks = append(toks, patTok{kind: 'l', r: r})
-		}
+// compileKeys pre-compiles the constant keys (the last positional argument)
+// of a test whose match type has a compileKey hook, reporting invalid ones
+// with their position.
+func (c *checker) compileKeys(n *node, m *matchSpec) {
+	if len(n.args) == 0 {
+		return
 	}
-	return toks
-}
-
-// wildcardMatch matches text against a :matches pattern (RFC 5228 §2.7.1)
-// character by character, "?" matching one Unicode character and "*" any
-// run, as short as possible (RFC 5229 §3.2). It returns the match values:
-// the whole text and then one string per wildcard.
-func wildcardMatch(pattern, text string, fold func(rune) rune, step func() bool) ([]string, bool) {
-	pat := parsePattern(pattern)
-	txt := []rune(text)
-	pos := make([]int, len(pat)) // text index where each token matched
-	p, t := 0, 0
-	starP, starT := -1, 0
-	for t < len(txt) || p < len(pat) {
-		if p < len(pat) {
-			switch tk := pat[p]; tk.kind {
-			case '*':
-				pos[p] = t
-				starP, starT = p, t
-				p++
-				continue
-			case '?':
-				if t < len(txt) {
-					pos[p] = t
-					p++
-					t++
-					continue
-				}
-			default:
-				if t < len(txt) && fold(txt[t]) == fold(tk.r) {
-					pos[p] = t
-					p++
-					t++
-					continue
-				}
-			}
-		}
-		if starP >= 0 && starT < len(txt) {
-			step()
-			starT++
-			p, t = starP+1, starT
+	keys := n.args[len(n.args)-1]
+	for _, t := range keys.list {
+		if !t.constant {
 			continue
 		}
-		return nil, false
+		d, err := m.typ.compileKey(c, keys.pos, m, t.lit)
+		if err != nil {
+			c.errorf(keys.pos, "invalid :%s key '%s' for the %s test: %v", m.typ.name, t.lit, n.spec.name, err)
+			continue
+		}
+		if m.keyData == nil {
+			m.keyData = map[string]any{}
+		}
+		m.keyData[t.lit] = d
 	}
-	caps := []string{text}
-	for i, tk := range pat {
-		switch tk.kind {
-		case '?':
-			caps = append(caps, string(txt[pos[i]]))
-		case '*':
-			end := len(txt)
-			if i+1 < len(pat) {
-				end = pos[i+1]
+}
+
+// compileWildcardKey compiles a constant :matches key once, with the
+// script, for the test's comparator.
+func compileWildcardKey(_ *checker, _ Pos, m *matchSpec, key string) (any, error) {
+	return compilePattern(key, m.cmp.foldRune), nil
+}
+
+// wildcardKey returns the compiled pattern of a key: the one compiled with
+// the script for a constant key, else (a key built from variables) one
+// compiled now.
+func (m *matchSpec) wildcardKey(key string) *pattern {
+	if p, ok := m.keyData[key].(*pattern); ok {
+		return p
+	}
+	return compilePattern(key, m.cmp.foldRune)
+}
+
+// matchWildcard is :matches (RFC 5228 §2.7.1): the first value, then the
+// first key, that matches wins and sets the match variables (RFC 5229
+// §3.2). Keys are compiled before the values are looked at; matching
+// itself allocates nothing, and the captures are substrings of the value.
+func matchWildcard(e *exec, m *matchSpec, values, keys []string) bool {
+	if len(values) == 0 {
+		return false
+	}
+	var patBuf [8]*pattern
+	pats := patBuf[:0]
+	for _, k := range keys {
+		pats = append(pats, m.wildcardKey(k))
+	}
+	var atBuf [64]int
+	for _, v := range values {
+		for _, p := range pats {
+			e.step()
+			at := p.positions(atBuf[:])
+			if p.match(v, e.step, at) {
+				if max := e.matchLimit(); max > 0 {
+					e.match = p.appendCaptures(e.match[:0], v, at, max)
+				}
+				return true
 			}
-			caps = append(caps, string(txt[pos[i]:end]))
 		}
 	}
-	return caps, true
+	return false
 }

@@ -246,13 +246,24 @@ func (e *exec) setVar(name, value string) error {
 // setMatch records match variables after a successful :matches (or
 // :regex) when the variables extension is in use (RFC 5229 §3.2).
 func (e *exec) setMatch(caps []string) {
-	if !e.s.required["variables"] {
+	max := e.matchLimit()
+	if max == 0 {
 		return
 	}
-	if len(caps) > e.s.limits.MatchVariables {
-		caps = caps[:e.s.limits.MatchVariables]
+	if len(caps) > max {
+		caps = caps[:max]
 	}
 	e.match = append(e.match[:0], caps...)
+}
+
+// matchLimit is the number of match variables a successful match sets:
+// none when the script does not use the variables extension, else the
+// limit, at least 1 (RFC 5229 §3.2).
+func (e *exec) matchLimit() int {
+	if !e.s.required["variables"] {
+		return 0
+	}
+	return e.s.limits.MatchVariables
 }
 
 // services returns the caller's services or the defaults.
