@@ -52,3 +52,11 @@ func ExampleCompile_errors() {
 	// bad.sieve:1:1: unknown command 'frobnicate'
 	// bad.sieve:2:1: command 'fileinto' requires the 'fileinto' extension (missing require)
 }
+
+func ExampleValidHeaderName() {
+	fmt.Println(sieve.ValidHeaderName("X-Spam-Score"), sieve.ValidHeaderName("X Spam"), sieve.ValidHeaderName(""))
+	fmt.Println(sieve.ValidSpecialUseFlag(`\Junk`), sieve.ValidSpecialUseFlag("Junk"))
+	// Output:
+	// true false false
+	// true false
+}

@@ -250,7 +250,7 @@ func (c *Config) ValidateExtensions() error {
 	eh := c.EditHeader
 	for k, names := range map[string][]string{"protected": eh.Protected, "forbid_add": eh.ForbidAdd, "forbid_delete": eh.ForbidDelete} {
 		for _, n := range names {
-			if !validFieldName(n) {
+			if !sieve.ValidHeaderName(n) {
 				bad("editheader."+k, "%q is not a header field name", n)
 			}
 		}
@@ -270,7 +270,7 @@ func (c *Config) ValidateExtensions() error {
 		for _, f := range flags {
 			lf := strings.ToLower(f)
 			switch {
-			case !validSpecialUseFlag(f):
+			case !sieve.ValidSpecialUseFlag(f):
 				bad(specialUseKey, "%s: %q is not a special-use flag (RFC 6154: a backslash and a name)", box, f)
 			case owner[lf] != "":
 				// One mailbox per use, so fileinto :specialuse has
@@ -328,32 +328,6 @@ func validateSpamTest(section string, s SpamTest, bad func(key, format string, a
 	default:
 		bad(section+".status_type", "%q: want \"score\", \"strlen\" or \"text\"", s.StatusType)
 	}
-}
-
-// validFieldName is RFC 5322 §3.6.8: printable ASCII but colon.
-func validFieldName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 33 || c > 126 || c == ':' {
-			return false
-		}
-	}
-	return true
-}
-
-// validSpecialUseFlag is RFC 6154 §6: a backslash and an atom.
-func validSpecialUseFlag(s string) bool {
-	if len(s) < 2 || s[0] != '\\' {
-		return false
-	}
-	for i := 1; i < len(s); i++ {
-		if c := s[i]; c <= ' ' || c >= 0x7f || strings.IndexByte(`\"%*(){]`, c) >= 0 {
-			return false
-		}
-	}
-	return true
 }
 
 // absExtensionPaths makes relative list paths absolute, like users.file.
