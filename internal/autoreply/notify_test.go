@@ -160,3 +160,23 @@ func TestBuildNotificationErrors(t *testing.T) {
 		t.Errorf("configured return path: %q, %v", out.MailFrom, err)
 	}
 }
+
+// TestTextBodyLineEnds checks that every body, bare CRs and control
+// characters included, goes out with CRLF line ends and a final CRLF, in
+// each transfer encoding.
+func TestTextBodyLineEnds(t *testing.T) {
+	for _, tc := range []struct {
+		in, cte, want string
+	}{
+		{"a\nb", "7bit", "a\r\nb\r\n"},
+		{"a\rb\r\n", "7bit", "a\r\nb\r\n"},
+		{"0\r\x01", "7bit", "0\r\n\x01\r\n"},
+		{"0\r\x00", "quoted-printable", "0\r\n=00\r\n"},
+		{"é\rx", "8bit", "é\r\nx\r\n"},
+	} {
+		cte, b := textBody(tc.in, false)
+		if cte != tc.cte || string(b) != tc.want {
+			t.Errorf("textBody(%q) = %s %q, want %s %q", tc.in, cte, b, tc.cte, tc.want)
+		}
+	}
+}

@@ -228,14 +228,19 @@ func formatGiven(raw string, a *mail.Address) string {
 	return s
 }
 
-// textBody prepares text for a text/plain part: line endings become CRLF,
-// a final line break is added, and the transfer encoding is chosen — 7bit
-// for short ASCII lines, 8bit for short UTF-8 lines (unless sevenBit), and
-// quoted-printable when a line exceeds 998 octets (RFC 5322 §2.1.1), the
-// text holds NUL or bare CR, or 8bit is not allowed.
+// textBody prepares text for a text/plain part: line endings (bare CR
+// included) become CRLF, a final line break is added, and the transfer
+// encoding is chosen — 7bit for short ASCII lines, 8bit for short UTF-8
+// lines (unless sevenBit), and quoted-printable when a line exceeds 998
+// octets (RFC 5322 §2.1.1), the text holds NUL, or 8bit is not allowed.
 func textBody(s string, sevenBit bool) (cte string, body []byte) {
 	s = strings.ToValidUTF8(s, "\uFFFD")
+	// Every line ending, a bare CR included, becomes one LF here and CRLF
+	// on the wire. A bare CR left in would also trip Go's quoted-printable
+	// writer, which then takes the next LF, however far, for the end of a
+	// CRLF it already wrote, and drops the message's final line break.
 	s = strings.ReplaceAll(s, "\r\n", "\n")
+	s = strings.ReplaceAll(s, "\r", "\n")
 	if s != "" && !strings.HasSuffix(s, "\n") {
 		s += "\n"
 	}
@@ -249,7 +254,7 @@ func textBody(s string, sevenBit bool) (cte string, body []byte) {
 		switch c := s[i]; {
 		case c >= 0x80:
 			ascii = false
-		case c == 0 || c == '\r':
+		case c == 0:
 			odd = true
 		}
 	}
