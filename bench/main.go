@@ -51,7 +51,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.IntVar(&o.Rounds, "rounds", 3, "rounds per scenario and server, interleaved; the median is reported")
-	fs.IntVar(&o.Messages, "messages", 100, "messages per session in the 4 KB scenarios")
+	fs.IntVar(&o.Messages, "messages", 300, "messages per session in the 4 KB scenarios")
 	fs.IntVar(&o.LargeMessages, "large-messages", 2, "messages in the 50 MB scenario")
 	fs.IntVar(&o.RawOps, "raw-ops", 500, "writes per raw durable-write measurement")
 	fs.StringVar(&o.Scenarios, "scenarios", "all", "comma-separated scenarios, or all: "+scenarioNames())
