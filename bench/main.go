@@ -288,19 +288,7 @@ func (b *bench) settle(ctx context.Context) error {
 	if b.opts.Settle <= 0 || b.lastRun.IsZero() {
 		return nil
 	}
-	wait := time.Until(b.lastRun.Add(b.opts.Settle))
-	if wait <= 0 {
-		return nil
-	}
-	b.log.Info("settling", "wait", wait.Round(time.Second))
-	t := time.NewTimer(wait)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return sleepFor(ctx, time.Until(b.lastRun.Add(b.opts.Settle)), b.log, "settling")
 }
 
 // runScenario runs the rounds of one scenario, alternating the servers

@@ -60,15 +60,17 @@ func waitAfterDeletion(ctx context.Context, tmp string, log *slog.Logger) error 
 	if err != nil {
 		return nil
 	}
-	wait := time.Until(fi.ModTime().Add(afterDeletion))
-	if wait <= 0 {
+	wait := min(time.Until(fi.ModTime().Add(afterDeletion)), afterDeletion) // a stamp from the future waits no longer
+	return sleepFor(ctx, wait, log, "waiting for the previous run's deleted files to settle (see bench/README.md)")
+}
+
+// sleepFor waits for d, saying so, unless d is not positive or ctx ends.
+func sleepFor(ctx context.Context, d time.Duration, log *slog.Logger, msg string) error {
+	if d <= 0 {
 		return nil
 	}
-	if wait > afterDeletion {
-		wait = afterDeletion // a clock step or a stamp from the future
-	}
-	log.Info("waiting for the previous run's deleted files to settle (see bench/README.md)", "wait", wait.Round(time.Second))
-	t := time.NewTimer(wait)
+	log.Info(msg, "wait", d.Round(time.Second))
+	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():

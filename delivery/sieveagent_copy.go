@@ -267,24 +267,10 @@ func fieldCounts(hdr []byte) map[string]int {
 			continue
 		}
 		if name, _, ok := bytes.Cut(line, []byte{':'}); ok {
-			if n := strings.TrimRight(string(name), " \t"); isFieldName(n) {
+			if n := strings.TrimRight(string(name), " \t"); sieve.ValidHeaderName(n) {
 				counts[strings.ToLower(n)]++
 			}
 		}
 	}
 	return counts
-}
-
-// isFieldName reports whether s is a header field name: printable ASCII
-// but the colon (RFC 5322 §2.2). Other lines are no field to editheader.
-func isFieldName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < 33 || s[i] > 126 || s[i] == ':' {
-			return false
-		}
-	}
-	return true
 }

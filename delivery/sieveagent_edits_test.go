@@ -445,7 +445,7 @@ func FuzzApplyEdits(f *testing.F) {
 			t.Fatalf("splitMessage lost bytes")
 		}
 		name = strings.ToLower(name)
-		if !isFieldName(name) {
+		if !sieve.ValidHeaderName(name) {
 			return
 		}
 		n := fieldCounts([]byte(prefix))[name] + fieldCounts([]byte(hdr))[name]

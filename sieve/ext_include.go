@@ -162,9 +162,9 @@ func checkInclude(c *checker, n *node) {
 		return
 	}
 	st.stack = append(st.stack, key)
-	s, ok := compileIncluded(c, key, src)
+	s := compileIncluded(c, key, src)
 	st.stack = st.stack[:len(st.stack)-1]
-	if !ok {
+	if s == nil {
 		c.errorf(n.pos, "failed to compile included script %s", key)
 		return
 	}
@@ -174,13 +174,14 @@ func checkInclude(c *checker, n *node) {
 
 // compileIncluded compiles an included script with the options, limits and
 // include state of the including one. Its errors and warnings are added to
-// c's, under the included script's name.
-func compileIncluded(c *checker, key scriptKey, src []byte) (*Script, bool) {
+// c's, under the included script's name. It returns nil if the script
+// does not compile.
+func compileIncluded(c *checker, key scriptKey, src []byte) *Script {
 	sub := newChecker(c.ctx, key.name, c.opts, c.lang, c.limits, c.state)
 	s, _ := sub.compile(src)
 	c.warns = append(c.warns, sub.warns...)
 	c.errs = append(c.errs, sub.errs...)
-	return s, s != nil
+	return s
 }
 
 func checkGlobal(c *checker, n *node) {

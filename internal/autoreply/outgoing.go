@@ -239,8 +239,7 @@ func textBody(s string, sevenBit bool) (cte string, body []byte) {
 	// on the wire. A bare CR left in would also trip Go's quoted-printable
 	// writer, which then takes the next LF, however far, for the end of a
 	// CRLF it already wrote, and drops the message's final line break.
-	s = strings.ReplaceAll(s, "\r\n", "\n")
-	s = strings.ReplaceAll(s, "\r", "\n")
+	s = toLF(s)
 	if s != "" && !strings.HasSuffix(s, "\n") {
 		s += "\n"
 	}
@@ -271,9 +270,12 @@ func textBody(s string, sevenBit bool) (cte string, body []byte) {
 	return "quoted-printable", b.Bytes()
 }
 
+// toLF turns every line ending of s, bare CR included, into one LF.
+func toLF(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\r", "\n")
+}
+
 // crlf normalises every line ending of b, bare CR included, to CRLF.
 func crlf(b []byte) []byte {
-	b = bytes.ReplaceAll(b, []byte("\r\n"), []byte("\n"))
-	b = bytes.ReplaceAll(b, []byte("\r"), []byte("\n"))
-	return bytes.ReplaceAll(b, []byte("\n"), []byte("\r\n"))
+	return []byte(strings.ReplaceAll(toLF(string(b)), "\n", "\r\n"))
 }

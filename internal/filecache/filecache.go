@@ -43,6 +43,10 @@ type version struct {
 	id    fileid.ID
 }
 
+func versionOf(fi fs.FileInfo) version {
+	return version{size: fi.Size(), mtime: fi.ModTime(), id: fileid.Of(fi)}
+}
+
 // New returns a cache of the file at path, parsed by parse. Get looks at
 // the file at most once per every (0: at every call).
 func New[T any](path string, every time.Duration, parse func([]byte) (T, error)) *Cache[T] {
@@ -55,9 +59,6 @@ func (c *Cache[T]) SetClock(now func() time.Time) {
 	defer c.mu.Unlock()
 	c.now = now
 }
-
-// Path returns the file's path.
-func (c *Cache[T]) Path() string { return c.path }
 
 // Get returns the parse of the file as it is now (or as it was at most
 // every ago). An error (the file is missing, unreadable, not a regular
@@ -83,6 +84,10 @@ func (c *Cache[T]) Get() (T, error) {
 // load reads and parses the file unless it is the version already parsed.
 func (c *Cache[T]) load() (T, error) {
 	var zero T
+	// The common case, an unchanged file, costs one stat.
+	if fi, err := os.Stat(c.path); err == nil && c.ok && fi.Mode().IsRegular() && versionOf(fi) == c.ver {
+		return c.val, nil
+	}
 	// O_NONBLOCK: a FIFO in the file's place must not block the open.
 	f, err := os.OpenFile(c.path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
@@ -96,7 +101,7 @@ func (c *Cache[T]) load() (T, error) {
 	if !fi.Mode().IsRegular() {
 		return zero, &fs.PathError{Op: "read", Path: c.path, Err: ErrNotRegular}
 	}
-	ver := version{size: fi.Size(), mtime: fi.ModTime(), id: fileid.Of(fi)}
+	ver := versionOf(fi)
 	if c.ok && ver == c.ver {
 		return c.val, nil
 	}

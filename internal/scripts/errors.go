@@ -3,6 +3,8 @@ package scripts
 import (
 	"errors"
 	"fmt"
+
+	"github.com/sluice-mail/sluice/internal/filecache"
 )
 
 var (
@@ -23,7 +25,7 @@ var (
 	ErrTooLarge = errors.New("script too large")
 	// ErrNotRegular means a script path names something other than a
 	// regular file (a directory, a device, ...).
-	ErrNotRegular = errors.New("not a regular file")
+	ErrNotRegular = filecache.ErrNotRegular
 )
 
 // TempError wraps a failure that may go away by itself, such as a script
