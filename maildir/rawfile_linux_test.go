@@ -14,9 +14,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// newRootFSAt opens the default FS on a fresh directory with a tmp/ and
-// a new/ in it, and skips the test where openat2 is not available.
-func newRootFSAt(t *testing.T) (rootFS, string) {
+// openRootFS opens the default FS on a fresh directory with a tmp/ and a
+// new/ in it; both handles are closed at the end of the test.
+func openRootFS(t *testing.T) (rootFS, *os.Root, string) {
 	t.Helper()
 	root := t.TempDir()
 	mkdirs(t, root, "tmp", "new")
@@ -26,6 +26,14 @@ func newRootFSAt(t *testing.T) (rootFS, string) {
 	}
 	f := newRootFS(r)
 	t.Cleanup(func() { f.close(); r.Close() })
+	return f, r, root
+}
+
+// newRootFSAt is openRootFS that skips the test where openat2 is not
+// available.
+func newRootFSAt(t *testing.T) (rootFS, string) {
+	t.Helper()
+	f, _, root := openRootFS(t)
 	if f.dir == nil || openat2Missing.Load() {
 		t.Skip("openat2 is not available: every open goes through os.Root")
 	}
@@ -197,13 +205,7 @@ func TestDeliverUnnamedLinkViaProc(t *testing.T) {
 // TestRootFSClosedHandle checks that once the FS's own handle on the root
 // is closed, opens go through os.Root, and fail once it is closed too.
 func TestRootFSClosedHandle(t *testing.T) {
-	root := t.TempDir()
-	mkdirs(t, root, "tmp", "new")
-	r, err := os.OpenRoot(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := newRootFS(r)
+	f, r, _ := openRootFS(t)
 	if err := f.close(); err != nil {
 		t.Fatal(err)
 	}
