@@ -237,15 +237,7 @@ func (l *includeLoader) Load(ctx context.Context, loc sieve.Location, name strin
 	}
 	l.paths[name] = path
 	l.mu.Unlock()
-	root, err := os.OpenRoot(dir)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("%s: %w", path, fs.ErrNotExist)
-		}
-		return nil, err
-	}
-	defer root.Close()
-	src, err := readRegular(root.OpenFile(file, os.O_RDONLY|syscall.O_NONBLOCK, 0))
+	src, err := scripts.ReadInRoot(dir, file, maxScriptSize)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, unwrapPathErr(err))
 	}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -412,6 +413,16 @@ func TestCacheNotRegular(t *testing.T) {
 	c, _ := testCache(t, CacheOptions{})
 	if _, err := c.Get(context.Background(), dir, IncludeRoots{}); !errors.Is(err, ErrNotRegular) {
 		t.Fatalf("Get(dir): %v", err)
+	}
+	// A FIFO as an included script is refused, not waited on: the
+	// delivery must not hang on what a user put in ~/sieve.
+	if err := syscall.Mkfifo(dir+"/fifo.sieve", 0o644); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	p := dir + "/main.sieve"
+	writeFile(t, p, "include fifo\n")
+	if _, err := c.Get(context.Background(), p, IncludeRoots{Personal: dir}); !errors.Is(err, ErrNotRegular) {
+		t.Fatalf("include of a FIFO: %v", err)
 	}
 }
 

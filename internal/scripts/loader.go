@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -81,7 +82,7 @@ func (l *depLoader) Load(ctx context.Context, global bool, name string) ([]byte,
 			return nil, fmt.Errorf("include %s resolves to %s: %w", full, t, ErrOutsideRoot)
 		}
 	}
-	b, err := readInRoot(dir, file, l.maxSize)
+	b, err := ReadInRoot(dir, file, l.maxSize)
 	switch {
 	case err == nil:
 		l.record(full, st, b)
@@ -98,15 +99,18 @@ func (l *depLoader) Load(ctx context.Context, global bool, name string) ([]byte,
 	}
 }
 
-// readInRoot reads file inside dir through os.Root, so that no symlink can
-// lead the read outside dir even if it changes after the check above.
-func readInRoot(dir, file string, maxSize int64) ([]byte, error) {
+// ReadInRoot reads an included script, file inside dir, through
+// os.Root, so that no symlink can lead the read outside dir even if it
+// changes after a check. It opens with O_NONBLOCK, so that a FIFO in the
+// script's place cannot block the open, and refuses anything but a
+// regular file (ErrNotRegular) and a file over maxSize (ErrTooLarge).
+func ReadInRoot(dir, file string, maxSize int64) ([]byte, error) {
 	root, err := os.OpenRoot(dir)
 	if err != nil {
 		return nil, err
 	}
 	defer root.Close()
-	f, err := root.Open(file)
+	f, err := root.OpenFile(file, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, err
 	}
