@@ -184,7 +184,7 @@ func (e *exec) addAction(a Action) error {
 		if !a.Copy {
 			e.cancelImplicitKeep()
 		}
-		for _, old := range e.actions {
+		for i, old := range e.actions {
 			if f, ok := old.(*FileInto); ok && e.sameMailbox(f.Mailbox, a.Mailbox) {
 				// RFC 5232 §5: of duplicate stores, the last flags win.
 				f.Flags = a.Flags
@@ -193,6 +193,14 @@ func (e *exec) addAction(a Action) error {
 				return nil
 			}
 			if k, ok := old.(*Keep); ok && e.isKeepMailbox(a.Mailbox) {
+				if a.Create {
+					// keep does not create its mailbox (RFC 5490 §3.2
+					// is fileinto's): the fileinto takes the keep's
+					// place, as keep merges into it in the other order.
+					a.Copy = false
+					e.actions[i] = a
+					return nil
+				}
 				k.Flags = a.Flags
 				return nil
 			}

@@ -22,6 +22,21 @@ func TestMailboxMerge(t *testing.T) {
 		{"fileinto INBOX and keep elsewhere", `fileinto "INBOX"; keep;`, Input{KeepMailbox: "Work"}, 2},
 		{"keep and fileinto its mailbox", `fileinto "Work"; keep;`, Input{KeepMailbox: "Work"}, 1},
 	}
+	// Either order of keep and fileinto :create of keep's mailbox gives
+	// one store that creates the mailbox.
+	for _, src := range []string{`keep; fileinto :create "Work";`, `fileinto :create "Work"; keep;`} {
+		res, err := runExt(t, `require ["fileinto", "mailbox"]; `+src, testMsg, Input{KeepMailbox: "Work"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Actions) != 1 {
+			t.Errorf("%s: %d actions, want 1:\n%s", src, len(res.Actions), res)
+			continue
+		}
+		if f, ok := res.Actions[0].(*FileInto); !ok || !f.Create || f.Mailbox != "Work" {
+			t.Errorf("%s: %s, want fileinto :create \"Work\"", src, res)
+		}
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			res, err := runExt(t, `require "fileinto"; `+tt.src, testMsg, tt.in)
