@@ -63,7 +63,7 @@ var _ Store = (*MaildirStore)(nil)
 
 // Store delivers msg into mailbox of rcpt's Maildir.
 func (s *MaildirStore) Store(ctx context.Context, rcpt userdb.Recipient, mailbox string, opts StoreOptions, msg io.Reader) (Stored, error) {
-	md, closeMD, err := s.openFor(ctx, rcpt, s.Options.Quota)
+	md, closeMD, err := s.openFor(ctx, rcpt)
 	if err != nil {
 		return Stored{}, maildirError(mailbox, err)
 	}
@@ -78,13 +78,12 @@ func (s *MaildirStore) Store(ctx context.Context, rcpt userdb.Recipient, mailbox
 }
 
 // openFor opens rcpt's Maildir with its layout and quota (the user's
-// quota_rule, else quota) and cleans its tmp/ now and then.
-func (s *MaildirStore) openFor(ctx context.Context, rcpt userdb.Recipient, quota maildir.Quota) (*maildir.Maildir, func(), error) {
+// quota_rule, else Options.Quota) and cleans its tmp/ now and then.
+func (s *MaildirStore) openFor(ctx context.Context, rcpt userdb.Recipient) (*maildir.Maildir, func(), error) {
 	if rcpt.MailRoot == "" {
 		return nil, nil, fmt.Errorf("user %q has no mail root", rcpt.User)
 	}
 	o := s.Options
-	o.Quota = quota
 	switch strings.ToLower(rcpt.MailLayout) {
 	case "", "maildir++":
 		o.Layout = maildir.LayoutMaildirPP

@@ -221,6 +221,6 @@ func (r *sieveRun) maildir(ctx context.Context) (*maildir.Maildir, error) {
 	if r.md != nil || r.mdErr != nil {
 		return r.md, r.mdErr
 	}
-	r.md, r.mdClose, r.mdErr = r.a.opts.Store.openFor(ctx, r.d.Recipient, r.a.opts.Store.Options.Quota)
+	r.md, r.mdClose, r.mdErr = r.a.opts.Store.openFor(ctx, r.d.Recipient)
 	return r.md, r.mdErr
 }

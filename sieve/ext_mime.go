@@ -220,8 +220,11 @@ func evalMime(e *exec, n *node) (bool, error) {
 	} else {
 		parts = subtree(cur)
 	}
-	saved := e.msg
-	defer e.setMessage(saved)
+	// The parts are looked at with a cache of their own; the message's
+	// stays as it was, since a test changes no header.
+	saved, savedFields := e.msg, e.rc.fields
+	e.rc.fields = nil
+	defer func() { e.msg, e.rc.fields = saved, savedFields }()
 	headers := make([]*partHeader, len(parts))
 	for i, p := range parts {
 		headers[i] = &partHeader{n: n, e: e, size: saved.Size()}

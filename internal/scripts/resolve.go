@@ -105,10 +105,6 @@ func (r *resolver) start(p string) (dest, rest string) {
 // restarts from the root (or from the home).
 func (r *resolver) walk(p string) (string, error) {
 	dest, rest := r.start(p)
-	return r.walkFrom(dest, rest)
-}
-
-func (r *resolver) walkFrom(dest, rest string) (string, error) {
 	links := 0
 	for start, end := 0, 0; start < len(rest); start = end {
 		for start < len(rest) && rest[start] == '/' {

@@ -59,36 +59,25 @@ func isDir(st *syscall.Stat_t) bool { return st.Mode&syscall.S_IFMT == syscall.S
 // means nothing.
 func sysClose(fd int) { _ = syscall.Close(fd) }
 
-// openChecked opens path and checks that it is a regular file: one open
-// and one fstat, which is all "exists, is readable, is a file" needs. The
-// caller closes the returned descriptor. A file of another type fails with
-// ErrNotRegular, and a missing one with an error for which missing is true.
-func openChecked(path string, nofollow bool) (int, syscall.Stat_t, error) {
-	fd, err := sysOpen(path, nofollow)
-	if err != nil {
-		return -1, syscall.Stat_t{}, err
-	}
-	st, err := sysFstat(fd, path)
-	if err != nil {
-		sysClose(fd)
-		return -1, st, err
-	}
-	if !isRegular(&st) {
-		sysClose(fd)
-		return -1, st, ErrNotRegular
-	}
-	return fd, st, nil
-}
-
 // checkReadable opens and closes path, so that a permission problem shows
-// up while planning rather than in the middle of a delivery. A symlink is
-// followed unless nofollow is set; then it fails with ELOOP.
+// up while planning rather than in the middle of a delivery: one open and
+// one fstat, which is all "exists, is readable, is a file" needs. A file
+// of another type fails with ErrNotRegular, a missing one with an error
+// for which missing is true. A symlink is followed unless nofollow is
+// set; then it fails with ELOOP.
 func checkReadable(path string, nofollow bool) error {
-	fd, _, err := openChecked(path, nofollow)
+	fd, err := sysOpen(path, nofollow)
 	if err != nil {
 		return err
 	}
-	sysClose(fd)
+	defer sysClose(fd)
+	st, err := sysFstat(fd, path)
+	if err != nil {
+		return err
+	}
+	if !isRegular(&st) {
+		return ErrNotRegular
+	}
 	return nil
 }
 
